@@ -226,6 +226,10 @@ pub struct HttpMapping {
     /// How the body is encoded.
     #[serde(default)]
     pub body: BodyEncoding,
+    /// Constant JSON merged into the body before arguments are placed (a GraphQL `query`, a
+    /// fixed `type` field, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub const_body: Option<Value>,
     /// A named built-in transform applied to the arguments before mapping (e.g.
     /// `gmail_raw_message`), for APIs whose body cannot be expressed as plain placement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -326,8 +330,9 @@ pub struct ResponseShape {
     /// When the body is not an object (an array, a string), wrap it under this key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrap: Option<String>,
-    /// A provider that answers HTTP 200 with an error flag (Slack's `{"ok": false}`): JSON pointer
-    /// to a boolean that must be true for success, and to the error text.
+    /// A provider that answers HTTP 200 with an error flag: `ok_pointer` names a boolean that must
+    /// be true (Slack's `/ok`); `error_pointer` names the error text, and when `ok_pointer` is
+    /// absent a non-null value there alone means failure (GraphQL's `/errors/0/message`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ok_pointer: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

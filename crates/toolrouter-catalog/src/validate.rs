@@ -14,9 +14,18 @@ use crate::model::{AuthKind, ParamLocation, ToolDef, ToolkitDef};
 /// Longest tool slug accepted (the contract's limit, and within MCP clients' 64).
 pub const MAX_TOOL_SLUG_LEN: usize = 60;
 
-/// Built-in request transforms a definition may name in `http.transform`. The exec crate
-/// implements each one (and tests that it does).
-pub const KNOWN_TRANSFORMS: &[&str] = &["gmail_raw_message"];
+/// Built-in request transforms a definition may name in `http.transform`, with the arguments
+/// each one produces (which `http.params` may then place). The exec crate implements each one
+/// (and tests that it does).
+pub const KNOWN_TRANSFORMS: &[(&str, &[&str])] = &[("gmail_raw_message", &["raw"])];
+
+fn transform_outputs(name: Option<&str>) -> &'static [&'static str] {
+    KNOWN_TRANSFORMS
+        .iter()
+        .find(|(n, _)| Some(*n) == name)
+        .map(|(_, outs)| *outs)
+        .unwrap_or(&[])
+}
 
 /// One problem found in a definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,8 +233,9 @@ fn check_tool<'a>(c: &mut Checker<'a>, prefix: &str, tool: &'a ToolDef) {
     }
     let mut mapped = BTreeSet::new();
     let mut body_root = 0;
+    let produced = transform_outputs(http.transform.as_deref());
     for (i, p) in http.params.iter().enumerate() {
-        if !props.contains(p.arg.as_str()) {
+        if !props.contains(p.arg.as_str()) && !produced.contains(&p.arg.as_str()) {
             c.report(
                 format!("http.params[{i}].arg"),
                 format!("`{}` is not an input property", p.arg),
@@ -254,12 +264,18 @@ fn check_tool<'a>(c: &mut Checker<'a>, prefix: &str, tool: &'a ToolDef) {
         }
     }
     if let Some(t) = &http.transform
-        && !KNOWN_TRANSFORMS.contains(&t.as_str())
+        && !KNOWN_TRANSFORMS.iter().any(|(n, _)| n == t)
     {
+        let known: Vec<&str> = KNOWN_TRANSFORMS.iter().map(|(n, _)| *n).collect();
         c.report(
             "http.transform",
-            format!("unknown transform `{t}` (known: {})", KNOWN_TRANSFORMS.join(", ")),
+            format!("unknown transform `{t}` (known: {})", known.join(", ")),
         );
+    }
+    if let Some(b) = &http.const_body
+        && !b.is_object()
+    {
+        c.report("http.const_body", "must be a JSON object");
     }
     if let Some(pg) = &http.pagination
         && !props.contains(pg.param.as_str())
