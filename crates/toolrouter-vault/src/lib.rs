@@ -1,0 +1,18 @@
+//! The vault: everything that touches key material.
+//!
+//! - [`Keyring`]: the master keys (the first one encrypts; all of them decrypt), loaded from a
+//!   key file or handed in by the binary from `TOOLROUTER_MASTER_KEY`, generated with mode 0600
+//!   on first start.
+//! - [`Keyring::seal`] / [`Keyring::open`]: XChaCha20-Poly1305 with a random 192-bit nonce and a
+//!   caller-chosen associated-data string (table, row id), the key id stored with each
+//!   ciphertext so rotation can re-encrypt.
+//! - API keys: generated here, stored only as HMAC-SHA256 under a pepper derived from the master
+//!   key, compared in constant time.
+//!
+//! Secrets leave this crate only as `secrecy` types, which redact themselves in `Debug`.
+
+mod apikey;
+mod keyring;
+
+pub use apikey::{API_KEY_PREFIX, ApiKeyHash, NewApiKey, display_prefix, looks_like_api_key};
+pub use keyring::{KEY_LEN, Keyring, VaultError, write_secret_file};
