@@ -57,7 +57,9 @@ impl StoreError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable { op, source: e },
+            | sqlx::Error::WorkerCrashed
+            // A connection cut mid-handshake or mid-query surfaces as a protocol error.
+            | sqlx::Error::Protocol(_) => StoreError::Unavailable { op, source: e },
             _ => StoreError::Database { op, source: e },
         }
     }

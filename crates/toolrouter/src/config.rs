@@ -1,0 +1,276 @@
+//! Configuration: a TOML file (`--config`) < `TOOLROUTER_*` environment < command-line flags.
+//!
+//! clap already gives flags precedence over their environment variables, so each option is
+//! `Option<T>` on the command line; what is still unset is taken from the file, then from the
+//! default. The file is parsed with unknown keys refused, so a typo is an error rather than a
+//! silently ignored setting. Settings are resolved once here and handed to the library crates
+//! as small plain structs: no library reads the environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::Deserialize;
+
+/// Options every subcommand that opens the database shares.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct CommonArgs {
+    /// TOML configuration file (keys as the long flags, with `_` for `-`).
+    #[arg(long, env = "TOOLROUTER_CONFIG", global = true, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Directory for the SQLite database, the master key file and the first API key.
+    /// [default: ./toolrouter-data]
+    #[arg(long, env = "TOOLROUTER_DATA_DIR", global = true, value_name = "DIR")]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (`postgres://user@host/db`); without it, embedded SQLite in the data dir.
+    #[arg(long, env = "TOOLROUTER_DATABASE_URL", global = true, value_name = "URL")]
+    pub(crate) database_url: Option<String>,
+    /// PostgreSQL schema to keep toolrouter's tables in (created if missing). [default: public]
+    #[arg(long, env = "TOOLROUTER_DATABASE_SCHEMA", global = true, value_name = "NAME")]
+    pub(crate) database_schema: Option<String>,
+    /// Master key file (base64 keys, newest first). The key itself may instead be given in
+    /// TOOLROUTER_MASTER_KEY. [default: <data-dir>/master.key, generated on first start]
+    #[arg(long, env = "TOOLROUTER_MASTER_KEY_FILE", global = true, value_name = "FILE")]
+    pub(crate) master_key_file: Option<PathBuf>,
+    /// Database pool size. [default: 8]
+    #[arg(long, env = "TOOLROUTER_DB_MAX_CONNECTIONS", global = true, value_name = "N")]
+    pub(crate) db_max_connections: Option<u32>,
+    /// Log format: `text` or `json`. [default: text]
+    #[arg(long, env = "TOOLROUTER_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    pub(crate) log_format: Option<LogFormat>,
+    /// Log filter, e.g. `info` or `toolrouter=debug,info`. [default: info]
+    #[arg(long, env = "TOOLROUTER_LOG", global = true, value_name = "FILTER")]
+    pub(crate) log: Option<String>,
+}
+
+/// Options only `serve` uses.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on. [default: 127.0.0.1:8080]
+    #[arg(long, env = "TOOLROUTER_LISTEN", value_name = "ADDR")]
+    pub(crate) listen: Option<SocketAddr>,
+    /// PEM certificate chain: serve HTTPS (needs --tls-key).
+    #[arg(long, env = "TOOLROUTER_TLS_CERT", value_name = "FILE")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "TOOLROUTER_TLS_KEY", value_name = "FILE")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Largest request body in bytes. [default: 4194304]
+    #[arg(long, env = "TOOLROUTER_BODY_LIMIT", value_name = "BYTES")]
+    pub(crate) body_limit: Option<usize>,
+    /// Seconds a request may take before it is answered 408. [default: 60]
+    #[arg(long, env = "TOOLROUTER_REQUEST_TIMEOUT", value_name = "SECS")]
+    pub(crate) request_timeout: Option<u64>,
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM. [default: 30]
+    #[arg(long, env = "TOOLROUTER_SHUTDOWN_GRACE", value_name = "SECS")]
+    pub(crate) shutdown_grace: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The TOML file: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    database_schema: Option<String>,
+    master_key_file: Option<PathBuf>,
+    db_max_connections: Option<u32>,
+    log_format: Option<LogFormat>,
+    log: Option<String>,
+    listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    body_limit: Option<usize>,
+    request_timeout: Option<u64>,
+    shutdown_grace: Option<u64>,
+}
+
+/// Every setting, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) database_url: Option<String>,
+    pub(crate) database_schema: Option<String>,
+    pub(crate) master_key_file: PathBuf,
+    pub(crate) db_max_connections: u32,
+    pub(crate) log_format: LogFormat,
+    pub(crate) log: String,
+    pub(crate) listen: SocketAddr,
+    pub(crate) tls: Option<(PathBuf, PathBuf)>,
+    pub(crate) body_limit: usize,
+    pub(crate) request_timeout: Duration,
+    pub(crate) shutdown_grace: Duration,
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+}
+
+/// Environment variables toolrouter reads. Anything else with the prefix is probably a typo.
+const KNOWN_ENV: &[&str] = &[
+    "TOOLROUTER_CONFIG",
+    "TOOLROUTER_DATA_DIR",
+    "TOOLROUTER_DATABASE_URL",
+    "TOOLROUTER_DATABASE_SCHEMA",
+    "TOOLROUTER_MASTER_KEY",
+    "TOOLROUTER_MASTER_KEY_FILE",
+    "TOOLROUTER_DB_MAX_CONNECTIONS",
+    "TOOLROUTER_LOG_FORMAT",
+    "TOOLROUTER_LOG",
+    "TOOLROUTER_LISTEN",
+    "TOOLROUTER_TLS_CERT",
+    "TOOLROUTER_TLS_KEY",
+    "TOOLROUTER_BODY_LIMIT",
+    "TOOLROUTER_REQUEST_TIMEOUT",
+    "TOOLROUTER_SHUTDOWN_GRACE",
+    // Read by the client commands, not the server.
+    "TOOLROUTER_API_KEY",
+    "TOOLROUTER_BASE_URL",
+];
+
+/// `TOOLROUTER_*` variables that are set but mean nothing to this binary.
+pub(crate) fn unknown_env_vars() -> Vec<String> {
+    std::env::vars()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("TOOLROUTER_") && !KNOWN_ENV.contains(&k.as_str()))
+        .collect()
+}
+
+impl Settings {
+    pub(crate) fn resolve(common: &CommonArgs, serve: &ServeArgs) -> anyhow::Result<Settings> {
+        let file = match &common.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = common
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./toolrouter-data"));
+        let master_key_file = common
+            .master_key_file
+            .clone()
+            .or(file.master_key_file)
+            .unwrap_or_else(|| data_dir.join("master.key"));
+        let tls_cert = serve.tls_cert.clone().or(file.tls_cert);
+        let tls_key = serve.tls_key.clone().or(file.tls_key);
+        let tls = match (tls_cert, tls_key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither"),
+        };
+        let body_limit = serve.body_limit.or(file.body_limit).unwrap_or(4 * 1024 * 1024);
+        if body_limit == 0 {
+            bail!("body_limit must be at least 1 byte");
+        }
+        Ok(Settings {
+            data_dir,
+            database_url: common.database_url.clone().or(file.database_url),
+            database_schema: common.database_schema.clone().or(file.database_schema),
+            master_key_file,
+            db_max_connections: common
+                .db_max_connections
+                .or(file.db_max_connections)
+                .unwrap_or(8)
+                .max(1),
+            log_format: common.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log: common
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".to_owned()),
+            listen: serve
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            tls,
+            body_limit,
+            request_timeout: Duration::from_secs(
+                serve.request_timeout.or(file.request_timeout).unwrap_or(60).max(1),
+            ),
+            shutdown_grace: Duration::from_secs(
+                serve.shutdown_grace.or(file.shutdown_grace).unwrap_or(30),
+            ),
+        })
+    }
+}
+
+/// A database URL with its password replaced, for logs and error messages.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn file_fills_what_flags_leave_unset_and_flags_win() {
+        let (_d, path) = write("listen = \"0.0.0.0:9000\"\nlog = \"debug\"\nbody_limit = 10\n");
+        let common = CommonArgs {
+            config: Some(path),
+            log: Some("warn".into()),
+            ..CommonArgs::default()
+        };
+        let s = Settings::resolve(&common, &ServeArgs::default()).unwrap();
+        assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(s.log, "warn");
+        assert_eq!(s.body_limit, 10);
+        assert_eq!(s.master_key_file, PathBuf::from("./toolrouter-data/master.key"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors_naming_the_key() {
+        let (_d, path) = write("listn = \"0.0.0.0:9000\"\n");
+        let common = CommonArgs {
+            config: Some(path),
+            ..CommonArgs::default()
+        };
+        let err = Settings::resolve(&common, &ServeArgs::default()).unwrap_err().to_string();
+        assert!(err.contains("unknown field `listn`"), "{err}");
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let serve = ServeArgs {
+            tls_cert: Some("c.pem".into()),
+            ..ServeArgs::default()
+        };
+        let err = Settings::resolve(&CommonArgs::default(), &serve).unwrap_err().to_string();
+        assert!(err.contains("go together"), "{err}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:p@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
+    }
+}

@@ -1,0 +1,191 @@
+//! The `toolrouter` command: runs the server and the operator commands.
+//!
+//! This is the only place that reads configuration and the environment, sets up logging, and
+//! turns errors into exit codes; everything else lives in the library crates.
+
+mod config;
+mod keys;
+mod serve;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+use toolrouter_app::{App, AppConfig};
+use toolrouter_store::{ConnectOptions, StoreConfig};
+use toolrouter_vault::Keyring;
+
+use crate::config::{CommonArgs, LogFormat, ServeArgs, Settings, redact_url};
+
+/// toolrouter: a self-hostable tool router for AI agents (Composio Tool Router compatible).
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (applies pending migrations first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .with_context(|| format!("invalid log filter `{filter}`"))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+    Ok(())
+}
+
+/// Writes a line to stdout (command output, as opposed to logs on stderr).
+pub(crate) fn out(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+}
+
+fn store_config(s: &Settings) -> StoreConfig {
+    match &s.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            StoreConfig::Postgres {
+                url: url.clone(),
+                schema: s.database_schema.clone(),
+            }
+        }
+        Some(url) => StoreConfig::Sqlite {
+            path: url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url)
+                .into(),
+        },
+        None => StoreConfig::Sqlite {
+            path: s.data_dir.join("toolrouter.db"),
+        },
+    }
+}
+
+fn describe_db(s: &Settings) -> String {
+    match store_config(s) {
+        StoreConfig::Postgres { url, .. } => redact_url(&url),
+        StoreConfig::Sqlite { path } => format!("sqlite {}", path.display()),
+    }
+}
+
+fn create_data_dir(s: &Settings) -> anyhow::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(&s.data_dir)
+        .with_context(|| format!("cannot create data dir {}", s.data_dir.display()))
+}
+
+/// The master keyring: `TOOLROUTER_MASTER_KEY` if set, else the key file (created if absent).
+fn keyring(s: &Settings) -> anyhow::Result<Keyring> {
+    if let Ok(text) = std::env::var("TOOLROUTER_MASTER_KEY") {
+        let text = SecretString::from(text);
+        return Keyring::parse(secrecy::ExposeSecret::expose_secret(&text))
+            .context("TOOLROUTER_MASTER_KEY is not usable");
+    }
+    let (ring, created) = Keyring::load_or_create(&s.master_key_file)?;
+    if created {
+        tracing::warn!(
+            path = %s.master_key_file.display(),
+            kid = ring.active_kid(),
+            "generated a new master key (mode 0600): back it up, every stored credential depends on it"
+        );
+    }
+    Ok(ring)
+}
+
+/// Opens storage and the vault and builds the app, as every subcommand needs.
+pub(crate) async fn open_app(s: &Settings, migrate: bool) -> anyhow::Result<App> {
+    if s.database_url.is_none() {
+        create_data_dir(s)?;
+    }
+    let ring = keyring(s)?;
+    let opts = ConnectOptions {
+        max_connections: s.db_max_connections,
+        migrate,
+        ..ConnectOptions::default()
+    };
+    let store = toolrouter_store::connect(&store_config(s), &opts)
+        .await
+        .map_err(|e| anyhow::anyhow!(error_chain(&e)))
+        .with_context(|| format!("cannot open the database ({})", describe_db(s)))?;
+    Ok(App::new(store, Arc::new(ring), &AppConfig::default()))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        src = s.source();
+    }
+    text
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let serve_args = match &cli.command {
+        Command::Serve(a) => a.clone(),
+        _ => ServeArgs::default(),
+    };
+    let settings = Settings::resolve(&cli.common, &serve_args)?;
+    init_logging(settings.log_format, &settings.log)?;
+    for var in config::unknown_env_vars() {
+        tracing::warn!(var, "ignoring unknown TOOLROUTER_* environment variable (typo?)");
+    }
+    match cli.command {
+        Command::Serve(_) => serve::run(&settings).await,
+        Command::Migrate => {
+            let applied = toolrouter_store::migrate(&store_config(&settings))
+                .await
+                .map_err(|e| anyhow::anyhow!(error_chain(&e)))
+                .with_context(|| format!("migration failed ({})", describe_db(&settings)))?;
+            out(&format!("applied {applied} migration(s) to {}", describe_db(&settings)));
+            Ok(())
+        }
+        Command::Keys(cmd) => keys::run(&settings, cmd).await,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
