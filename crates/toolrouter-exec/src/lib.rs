@@ -1,0 +1,22 @@
+//! Runs a tool against a third-party HTTP API: turns a tool definition and a call's arguments
+//! into a request ([`plan`]), sends it through a client that only reaches public addresses
+//! unless the operator allows more ([`Executor`], [`OutboundPolicy`]), and shapes the response
+//! into a [`ToolOutcome`].
+//!
+//! This crate owns outbound HTTP for tools; nothing else in toolrouter sends a tool's request.
+//! Credentials arrive typed ([`Credentials`], secret values as `secrecy::SecretString`) and
+//! leave only on the wire: never in `Debug` output, logs or outcome messages.
+
+mod credentials;
+mod encode;
+mod execute;
+mod guard;
+mod outcome;
+mod plan;
+mod transform;
+
+pub use credentials::{CredentialValue, Credentials};
+pub use execute::{BuildError, Executor, ExecutorConfig};
+pub use guard::{InvalidNet, IpNet, OutboundPolicy, Refused, non_public_reason};
+pub use outcome::{FailureKind, NextPage, ToolOutcome};
+pub use plan::{PlanError, PlanInput, PlannedRequest, plan};
