@@ -4,7 +4,11 @@
 //! never silently change what clients see. The server converts at its edge; the Rust client
 //! (`toolrouter-client`) depends on this crate alone.
 
+pub mod auth;
+pub mod catalog;
 pub mod error;
 pub mod project;
+pub mod session;
+pub mod session_exec;
 
 pub use error::{ErrorBody, ErrorEnvelope};

@@ -44,3 +44,10 @@ pub struct Deleted {
     pub id: String,
     pub deleted: bool,
 }
+
+/// The caller behind an API key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Whoami {
+    pub project_id: String,
+    pub api_key_id: String,
+}

@@ -57,7 +57,10 @@ impl AppError {
             )
         } else {
             tracing::error!(during, error = %chain, "storage error");
-            AppError::new(ErrorCode::Internal, "Internal error while accessing storage.")
+            AppError::new(
+                ErrorCode::Internal,
+                "Internal error while accessing storage.",
+            )
         }
     }
 }

@@ -27,7 +27,10 @@ pub struct IssuedKey {
 
 fn vault_error(e: &VaultError) -> AppError {
     tracing::error!(error = %e, "vault failure");
-    AppError::new(ErrorCode::Internal, "Internal error while generating a key.")
+    AppError::new(
+        ErrorCode::Internal,
+        "Internal error while generating a key.",
+    )
 }
 
 fn invalid_key() -> AppError {
@@ -93,8 +96,10 @@ impl App {
     /// Resolves an `x-api-key` header value to its caller.
     pub async fn authenticate(&self, presented: Option<&str>) -> AppResult<Caller> {
         let Some(presented) = presented.map(str::trim).filter(|k| !k.is_empty()) else {
-            return Err(AppError::new(ErrorCode::MissingApiKey, "No API key was sent.")
-                .with_fix("Send your toolrouter API key in the x-api-key header."));
+            return Err(
+                AppError::new(ErrorCode::MissingApiKey, "No API key was sent.")
+                    .with_fix("Send your toolrouter API key in the x-api-key header."),
+            );
         };
         if !looks_like_api_key(presented) {
             return Err(invalid_key());

@@ -25,7 +25,11 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} problem(s) in toolkit definitions:", self.problems.len())?;
+        writeln!(
+            f,
+            "{} problem(s) in toolkit definitions:",
+            self.problems.len()
+        )?;
         for p in &self.problems {
             writeln!(f, "  {p}")?;
         }
@@ -51,7 +55,18 @@ pub struct Catalog {
 impl Catalog {
     /// The toolkits compiled into the binary.
     pub fn builtin() -> Result<Catalog, LoadError> {
-        Catalog::from_sources(BUILTIN_FILES.iter().map(|(f, t)| (f.to_string(), t.to_string())))
+        Catalog::builtin_with([])
+    }
+
+    /// The built-in toolkits and operator-supplied `(file name, JSON text)` definitions,
+    /// validated together: a clash with a built-in toolkit or tool names the operator's file.
+    pub fn builtin_with(
+        extra: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Catalog, LoadError> {
+        let builtin = BUILTIN_FILES
+            .iter()
+            .map(|(f, t)| (f.to_string(), t.to_string()));
+        Catalog::from_sources(builtin.chain(extra))
     }
 
     /// Parses and validates `(file name, JSON text)` pairs. Toolkit and tool slugs must be unique
@@ -116,7 +131,13 @@ impl Catalog {
         let idx = self.toolkits.len();
         self.by_toolkit.insert(def.slug.clone(), idx);
         for (i, t) in def.tools.iter().enumerate() {
-            self.by_tool.insert(t.slug.clone(), ToolRef { toolkit: idx, tool: i });
+            self.by_tool.insert(
+                t.slug.clone(),
+                ToolRef {
+                    toolkit: idx,
+                    tool: i,
+                },
+            );
         }
         self.toolkits.push(Arc::new(def));
         Ok(())
@@ -131,7 +152,11 @@ impl Catalog {
                 problems.extend(p);
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(LoadError { problems }) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(LoadError { problems })
+        }
     }
 
     pub fn toolkits(&self) -> &[Arc<ToolkitDef>] {
@@ -140,6 +165,12 @@ impl Catalog {
 
     pub fn toolkit(&self, slug: &str) -> Option<&Arc<ToolkitDef>> {
         self.by_toolkit.get(slug).map(|&i| &self.toolkits[i])
+    }
+
+    /// Where a tool is: its toolkit's position in [`Catalog::toolkits`] and its own in
+    /// `tools`.
+    pub fn tool_ref(&self, slug: &str) -> Option<ToolRef> {
+        self.by_tool.get(slug).copied()
     }
 
     /// The tool and its toolkit.
@@ -178,14 +209,35 @@ mod tests {
         ])
         .expect_err("duplicate");
         let text = err.to_string();
-        assert!(text.contains("two.json: field `slug`: toolkit `a` is already defined"), "{text}");
+        assert!(
+            text.contains("two.json: field `slug`: toolkit `a` is already defined"),
+            "{text}"
+        );
         assert!(text.contains("two.json: tool A_PING"), "{text}");
+    }
+
+    #[test]
+    fn operator_files_clashing_with_builtins_are_named() {
+        let clash = r#"{"slug":"github","name":"Mine","description":"Not GitHub.","base_url":"https://a.test",
+            "tools":[{"slug":"GITHUB_PING","name":"Ping","description":"Check that the service answers.",
+                      "input":{"type":"object"},"http":{"method":"GET","path":"/ping"}}]}"#;
+        let err = Catalog::builtin_with([("/etc/tr/mine.json".to_owned(), clash.to_owned())])
+            .expect_err("clash");
+        let text = err.to_string();
+        assert!(
+            text.contains("/etc/tr/mine.json: field `slug`: toolkit `github` is already defined"),
+            "{text}"
+        );
     }
 
     #[test]
     fn syntax_errors_name_file_and_position() {
         let err = Catalog::from_sources([("bad.json".to_owned(), "{\"slug\": ".to_owned())])
             .expect_err("bad json");
-        assert!(err.to_string().contains("bad.json: field `line 1 column 9`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("bad.json: field `line 1 column 9`"),
+            "{err}"
+        );
     }
 }

@@ -265,7 +265,10 @@ impl HttpMethod {
 
     /// Whether unlisted arguments default to the query string.
     pub fn args_default_to_query(self) -> bool {
-        matches!(self, HttpMethod::Get | HttpMethod::Delete | HttpMethod::Head)
+        matches!(
+            self,
+            HttpMethod::Get | HttpMethod::Delete | HttpMethod::Head
+        )
     }
 }
 

@@ -118,7 +118,10 @@ pub fn check_toolkit(file: &str, def: &ToolkitDef) -> Vec<Problem> {
     for (i, tool) in def.tools.iter().enumerate() {
         if !seen.insert(tool.slug.as_str()) {
             c.tool = None;
-            c.report(format!("tools[{i}].slug"), format!("duplicate slug {}", tool.slug));
+            c.report(
+                format!("tools[{i}].slug"),
+                format!("duplicate slug {}", tool.slug),
+            );
         }
         check_tool(&mut c, &prefix, tool);
     }
@@ -135,13 +138,19 @@ fn check_auth(c: &mut Checker<'_>, def: &ToolkitDef) {
         let fields: BTreeSet<&str> = scheme.fields.iter().map(|f| f.name.as_str()).collect();
         for f in &scheme.fields {
             if !is_lower_slug(&f.name) {
-                c.report(format!("{at}.fields"), format!("`{}` must match [a-z0-9_]+", f.name));
+                c.report(
+                    format!("{at}.fields"),
+                    format!("`{}` must match [a-z0-9_]+", f.name),
+                );
             }
         }
         match scheme.kind {
             AuthKind::Oauth2 => {
                 if scheme.oauth2.is_none() {
-                    c.report(format!("{at}.oauth2"), "OAUTH2 needs authorize_url and token_url");
+                    c.report(
+                        format!("{at}.oauth2"),
+                        "OAUTH2 needs authorize_url and token_url",
+                    );
                 }
                 if scheme.inject.is_empty() {
                     c.report(format!("{at}.inject"), "say where the access token goes");
@@ -150,7 +159,10 @@ fn check_auth(c: &mut Checker<'_>, def: &ToolkitDef) {
             AuthKind::Basic => {
                 for needed in ["username", "password"] {
                     if !fields.contains(needed) {
-                        c.report(format!("{at}.fields"), format!("BASIC needs a `{needed}` field"));
+                        c.report(
+                            format!("{at}.fields"),
+                            format!("BASIC needs a `{needed}` field"),
+                        );
                     }
                 }
             }
@@ -162,7 +174,10 @@ fn check_auth(c: &mut Checker<'_>, def: &ToolkitDef) {
             AuthKind::NoAuth => {}
         }
         if scheme.kind != AuthKind::Oauth2 && scheme.oauth2.is_some() {
-            c.report(format!("{at}.oauth2"), "only OAUTH2 schemes take oauth2 settings");
+            c.report(
+                format!("{at}.oauth2"),
+                "only OAUTH2 schemes take oauth2 settings",
+            );
         }
         for (j, inj) in scheme.inject.iter().enumerate() {
             for ph in placeholders(&inj.value) {
@@ -182,7 +197,10 @@ fn check_auth(c: &mut Checker<'_>, def: &ToolkitDef) {
                 match field {
                     None => c.report(
                         "base_url",
-                        format!("placeholder {{{ph}}} is not a field of {}", scheme.kind.as_str()),
+                        format!(
+                            "placeholder {{{ph}}} is not a field of {}",
+                            scheme.kind.as_str()
+                        ),
                     ),
                     Some(f) if f.secret => c.report(
                         "base_url",
@@ -198,10 +216,16 @@ fn check_auth(c: &mut Checker<'_>, def: &ToolkitDef) {
 fn check_tool<'a>(c: &mut Checker<'a>, prefix: &str, tool: &'a ToolDef) {
     c.tool = Some(&tool.slug);
     if !is_upper_slug(&tool.slug) || !tool.slug.starts_with(prefix) {
-        c.report("slug", format!("must be UPPER_SNAKE and start with {prefix}"));
+        c.report(
+            "slug",
+            format!("must be UPPER_SNAKE and start with {prefix}"),
+        );
     }
     if tool.slug.len() > MAX_TOOL_SLUG_LEN {
-        c.report("slug", format!("longer than {MAX_TOOL_SLUG_LEN} characters"));
+        c.report(
+            "slug",
+            format!("longer than {MAX_TOOL_SLUG_LEN} characters"),
+        );
     }
     if tool.name.trim().is_empty() {
         c.report("name", "must not be empty");
@@ -242,7 +266,10 @@ fn check_tool<'a>(c: &mut Checker<'a>, prefix: &str, tool: &'a ToolDef) {
             );
         }
         if !mapped.insert(p.arg.as_str()) {
-            c.report(format!("http.params[{i}].arg"), format!("`{}` mapped twice", p.arg));
+            c.report(
+                format!("http.params[{i}].arg"),
+                format!("`{}` mapped twice", p.arg),
+            );
         }
         if p.location == ParamLocation::BodyRoot {
             body_root += 1;
@@ -253,14 +280,23 @@ fn check_tool<'a>(c: &mut Checker<'a>, prefix: &str, tool: &'a ToolDef) {
     }
     for ph in placeholders(&http.path) {
         if !props.contains(ph) {
-            c.report("http.path", format!("placeholder {{{ph}}} is not an input property"));
+            c.report(
+                "http.path",
+                format!("placeholder {{{ph}}} is not an input property"),
+            );
         } else if !required.contains(ph) {
-            c.report("input.required", format!("path parameter `{ph}` must be required"));
+            c.report(
+                "input.required",
+                format!("path parameter `{ph}` must be required"),
+            );
         }
         if let Some(p) = http.params.iter().find(|p| p.arg == ph)
             && p.location != ParamLocation::Path
         {
-            c.report("http.params", format!("`{ph}` is in the path template but mapped elsewhere"));
+            c.report(
+                "http.params",
+                format!("`{ph}` is in the path template but mapped elsewhere"),
+            );
         }
     }
     if let Some(t) = &http.transform
@@ -280,10 +316,16 @@ fn check_tool<'a>(c: &mut Checker<'a>, prefix: &str, tool: &'a ToolDef) {
     if let Some(pg) = &http.pagination
         && !props.contains(pg.param.as_str())
     {
-        c.report("http.pagination.param", format!("`{}` is not an input property", pg.param));
+        c.report(
+            "http.pagination.param",
+            format!("`{}` is not an input property", pg.param),
+        );
     }
     if !http.response.root.is_empty() && !http.response.root.starts_with('/') {
-        c.report("http.response.root", "must be a JSON pointer starting with /");
+        c.report(
+            "http.response.root",
+            "must be a JSON pointer starting with /",
+        );
     }
 }
 
@@ -329,14 +371,18 @@ fn check_object_schema<'s>(
 mod tests {
     use super::*;
     use expect_test::{Expect, expect};
+    use serde::Deserialize;
 
-    fn check(json: Value, expected: Expect) {
-        let def: ToolkitDef = serde_json::from_value(json).expect("parses");
-        let got: Vec<String> = check_toolkit("t.json", &def).iter().map(ToString::to_string).collect();
+    fn check(json: &Value, expected: &Expect) {
+        let def = ToolkitDef::deserialize(json).expect("parses");
+        let got: Vec<String> = check_toolkit("t.json", &def)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         expected.assert_eq(&got.join("\n"));
     }
 
-    fn toolkit(tool: Value) -> Value {
+    fn toolkit(tool: &Value) -> Value {
         serde_json::json!({
             "slug": "demo", "name": "Demo", "description": "A demo service.",
             "base_url": "https://api.demo.test",
@@ -349,25 +395,25 @@ mod tests {
     #[test]
     fn a_good_tool_has_no_problems() {
         check(
-            toolkit(serde_json::json!({
+            &toolkit(&serde_json::json!({
                 "slug": "DEMO_GET_ITEM", "name": "Get item", "description": "Fetch one item by its id.",
                 "input": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string", "description": "Item id."}}},
                 "http": {"method": "GET", "path": "/items/{id}"}
             })),
-            expect![""],
+            &expect![""],
         );
     }
 
     #[test]
     fn problems_name_file_tool_and_field() {
         check(
-            toolkit(serde_json::json!({
+            &toolkit(&serde_json::json!({
                 "slug": "OTHER_GET_ITEM", "name": "Get item", "description": "short",
                 "input": {"type": "object", "properties": {"id": {"type": "string"}}},
                 "http": {"method": "GET", "path": "/items/{id}/{missing}", "transform": "nope",
                          "params": [{"arg": "ghost", "in": "query"}]}
             })),
-            expect![[r#"
+            &expect![[r#"
                 t.json: tool OTHER_GET_ITEM: field `slug`: must be UPPER_SNAKE and start with DEMO_
                 t.json: tool OTHER_GET_ITEM: field `description`: write at least a sentence an LLM can act on
                 t.json: tool OTHER_GET_ITEM: field `input.properties.id.description`: describe the argument for the LLM

@@ -1,4 +1,4 @@
-//! Typed, prefixed identifiers (`prj_…`, `key_…`): a project id can never be passed where an
+//! Typed, prefixed identifiers (`prj_…`, `key_…`, `ac_…`, `ca_…`): a project id can never be passed where an
 //! API-key id is expected, and ids say what they are in logs and on the wire.
 
 use std::fmt;
@@ -51,6 +51,21 @@ prefixed_id!(
     /// An API key record (not the key itself, which is never stored).
     ApiKeyId,
     "key_"
+);
+prefixed_id!(
+    /// An auth config: how a project's users authenticate with one toolkit.
+    AuthConfigId,
+    "ac_"
+);
+prefixed_id!(
+    /// A connected account: one user's credentials for one toolkit, under one auth config.
+    ConnectedAccountId,
+    "ca_"
+);
+prefixed_id!(
+    /// A Tool Router session: one user's tool access, auth choices and MCP endpoint.
+    SessionId,
+    "trs_"
 );
 
 #[cfg(test)]

@@ -45,7 +45,8 @@ fn sane_request_id(v: &HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?;
     let ok = !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     ok.then(|| s.to_owned())
 }
 
@@ -62,10 +63,11 @@ pub(crate) async fn request_id_and_envelope(mut req: Request, next: Next) -> Res
     let status = res.status();
     if status.is_client_error() || status.is_server_error() {
         let app_error = res.extensions_mut().remove::<AppError>();
-        let is_json = res
-            .headers()
-            .get(CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        // JSON errors pass as they are, and so do the connect page's HTML pages (written for
+        // a person in a browser, not an SDK).
+        let is_json = res.headers().get(CONTENT_TYPE).is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+        });
         if app_error.is_some() || !is_json {
             let err = app_error.unwrap_or_else(|| generic_error(status));
             let mut rendered = envelope(status, &err, &id);

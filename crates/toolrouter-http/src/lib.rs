@@ -13,11 +13,17 @@
 //! [`serve`] runs the router on an already-bound listener, with optional TLS, until a shutdown
 //! future resolves, then lets in-flight requests finish.
 
+mod auth_views;
+mod connect_page;
 mod error;
 mod extract;
 mod metrics;
+mod origin;
+mod query;
 mod routes;
 mod serve;
+mod session_wire;
+mod views;
 
 use std::time::Duration;
 
@@ -69,6 +75,7 @@ pub fn router(app: App, config: &HttpConfig) -> Router {
     let state = AppState { app };
     let api = routes::api().with_state(state.clone());
     Router::new()
+        .merge(routes::connect().with_state(state.clone()))
         .merge(routes::ops().with_state(state))
         .nest("/api/v3.1", api)
         .fallback(error::route_not_found)

@@ -43,15 +43,17 @@ pub async fn serve(
     let on_signal = handle.clone();
     tokio::spawn(async move {
         shutdown.await;
-        tracing::info!(grace_secs = grace.as_secs_f64(), "shutting down: finishing in-flight requests");
+        tracing::info!(
+            grace_secs = grace.as_secs_f64(),
+            "shutting down: finishing in-flight requests"
+        );
         on_signal.graceful_shutdown(Some(grace));
     });
-    let service = router.into_make_service();
     match tls {
         None => {
             axum_server::from_tcp(listener)?
                 .handle(handle)
-                .serve(service)
+                .serve(router.into_make_service())
                 .await?
         }
         Some(files) => {
@@ -62,6 +64,10 @@ pub async fn serve(
                     key: files.key.clone(),
                     reason: e.to_string(),
                 })?;
+            // URLs handed back to clients (a session's `mcp.url`) must say `https`.
+            let service = router
+                .layer(axum::Extension(crate::origin::Tls))
+                .into_make_service();
             axum_server::from_tcp_rustls(listener, config)?
                 .handle(handle)
                 .serve(service)

@@ -110,13 +110,13 @@ macro_rules! impl_store {
                 sqlx::query_as::<_, $crate::rows::ApiKeyRow>($crate::rows::api_key_select!(
                     "WHERE project_id = $1 ORDER BY created_at, id"
                 ))
-                    .bind(project.as_str())
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(|e| $crate::StoreError::from_sqlx("api_key_list", "api key", e))?
-                    .into_iter()
-                    .map(TryInto::try_into)
-                    .collect()
+                .bind(project.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| $crate::StoreError::from_sqlx("api_key_list", "api key", e))?
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect()
             }
 
             async fn api_key_revoke(

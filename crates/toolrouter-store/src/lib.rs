@@ -9,9 +9,11 @@
 //! to. Methods are named resource-first (`project_get`, `api_key_list`) and take the owning
 //! project wherever a record belongs to one, so cross-project access cannot be expressed.
 
+mod auth;
 mod common;
 mod postgres;
 mod rows;
+mod session;
 mod sqlite;
 
 use std::path::PathBuf;
@@ -21,7 +23,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use toolrouter_core::{ApiKeyId, ApiKeyRecord, Project, ProjectId, Timestamp};
 
+pub use auth::{AccountFilter, AuthConfigFilter, AuthStore, Page, PageRequest, SealedColumn};
 pub use postgres::PgStore;
+pub use session::{SessionStore, SessionUpdate};
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in storage. Messages never contain stored values.
@@ -81,7 +85,7 @@ pub struct Bootstrap {
 
 /// Everything toolrouter persists.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: AuthStore + SessionStore + Send + Sync + std::fmt::Debug + 'static {
     /// Backend name for logs and `/readyz` (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 
@@ -155,7 +159,9 @@ pub async fn migrate(config: &StoreConfig) -> StoreResult<usize> {
         ..ConnectOptions::default()
     };
     match config {
-        StoreConfig::Sqlite { path } => SqliteStore::open(path, &opts).await?.run_migrations().await,
+        StoreConfig::Sqlite { path } => {
+            SqliteStore::open(path, &opts).await?.run_migrations().await
+        }
         StoreConfig::Postgres { url, schema } => {
             PgStore::connect(url, schema.as_deref(), &opts)
                 .await?

@@ -23,7 +23,8 @@ impl Backend for PgStore {
 fn valid_schema(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         && !s.as_bytes()[0].is_ascii_digit()
 }
 
@@ -47,13 +48,6 @@ impl PgStore {
                     ),
                 });
             }
-            let mut conn = PgConnection::connect_with(&options).await.map_err(unavailable)?;
-            // The name was checked by `valid_schema`: identifiers cannot be bound as parameters.
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
-                .execute(&mut conn)
-                .await
-                .map_err(|e| StoreError::from_sqlx("create schema", "schema", e))?;
-            conn.close().await.map_err(unavailable)?;
             options = options.options([("search_path", schema)]);
         }
         let pool = PgPoolOptions::new()
@@ -62,6 +56,18 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
+        if let Some(schema) = schema {
+            // A search_path naming a schema that does not exist yet is valid; creating it on the
+            // pool's first connection saves a separate connection (each costs a round trip,
+            // and a TLS handshake when the server offers TLS).
+            // The name was checked by `valid_schema`: identifiers cannot be bound as parameters.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}"
+            )))
+            .execute(&pool)
+            .await
+            .map_err(|e| StoreError::from_sqlx("create schema", "schema", e))?;
+        }
         let store = PgStore { pool };
         if opts.migrate {
             store.run_migrations().await?;
@@ -72,7 +78,10 @@ impl PgStore {
     /// Applies pending migrations; returns how many ran.
     pub async fn run_migrations(&self) -> StoreResult<usize> {
         let before = applied_migrations!(&self.pool);
-        MIGRATOR.run(&self.pool).await.map_err(StoreError::Migrate)?;
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(StoreError::Migrate)?;
         let after = applied_migrations!(&self.pool);
         Ok(usize::try_from(after - before).unwrap_or(0))
     }
@@ -89,12 +98,16 @@ impl PgStore {
         let mut conn = PgConnection::connect_with(&options)
             .await
             .map_err(|e| StoreError::from_sqlx("drop schema", "schema", e))?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
-            .execute(&mut conn)
-            .await
-            .map_err(|e| StoreError::from_sqlx("drop schema", "schema", e))?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .execute(&mut conn)
+        .await
+        .map_err(|e| StoreError::from_sqlx("drop schema", "schema", e))?;
         Ok(())
     }
 }
 
 impl_store!(PgStore, "postgres");
+crate::auth::impl_auth_store!(PgStore);
+crate::session::impl_session_store!(PgStore);

@@ -53,7 +53,10 @@ impl SqliteStore {
     /// Applies pending migrations; returns how many ran.
     pub async fn run_migrations(&self) -> StoreResult<usize> {
         let before = applied_migrations!(&self.pool);
-        MIGRATOR.run(&self.pool).await.map_err(StoreError::Migrate)?;
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(StoreError::Migrate)?;
         let after = applied_migrations!(&self.pool);
         Ok(usize::try_from(after - before).unwrap_or(0))
     }
@@ -65,3 +68,5 @@ impl SqliteStore {
 }
 
 impl_store!(SqliteStore, "sqlite");
+crate::auth::impl_auth_store!(SqliteStore);
+crate::session::impl_session_store!(SqliteStore);

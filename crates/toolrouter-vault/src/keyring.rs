@@ -28,7 +28,9 @@ pub enum VaultError {
     BadKey(String),
     #[error("master key file {path}: {reason}")]
     KeyFile { path: PathBuf, reason: String },
-    #[error("ciphertext was sealed with key {kid}, which is not in the keyring (wrong master key?)")]
+    #[error(
+        "ciphertext was sealed with key {kid}, which is not in the keyring (wrong master key?)"
+    )]
     UnknownKey { kid: String },
     #[error("ciphertext is malformed or was tampered with")]
     Corrupt,
@@ -40,6 +42,8 @@ struct MasterKey {
     kid: String,
     cipher: XChaCha20Poly1305,
     pepper: [u8; 32],
+    /// Signs OAuth `state` values (derived, like the pepper, so nothing else is configured).
+    state_key: [u8; 32],
 }
 
 /// The master keys. The first key seals; every key opens.
@@ -52,6 +56,13 @@ impl std::fmt::Debug for Keyring {
         let kids: Vec<&str> = self.keys.iter().map(|k| k.kid.as_str()).collect();
         f.debug_struct("Keyring").field("kids", &kids).finish()
     }
+}
+
+/// A purpose-bound key derived from a master key.
+fn derive(raw: &[u8; KEY_LEN], label: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256>>::new_from_slice(raw).expect("any key length");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
 }
 
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], VaultError> {
@@ -71,14 +82,17 @@ impl Keyring {
             .map(|k| {
                 let raw = k.expose_secret();
                 let digest = Sha256::digest(raw);
-                let kid: String = digest[..KID_LEN / 2].iter().map(|b| format!("{b:02x}")).collect();
-                let mut mac = <Hmac<Sha256>>::new_from_slice(raw).expect("any key length");
-                mac.update(b"toolrouter/api-key-pepper/v1");
-                let pepper: [u8; 32] = mac.finalize().into_bytes().into();
+                let kid: String = digest[..KID_LEN / 2]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                let pepper = derive(raw, b"toolrouter/api-key-pepper/v1");
+                let state_key = derive(raw, b"toolrouter/oauth-state/v1");
                 MasterKey {
                     kid,
                     cipher: XChaCha20Poly1305::new(raw.into()),
                     pepper,
+                    state_key,
                 }
             })
             .collect();
@@ -135,6 +149,34 @@ impl Keyring {
         }
     }
 
+    /// Puts a fresh key first in the key file, keeping the others (they still open what they
+    /// sealed and verify the API keys issued under them). The file is replaced atomically
+    /// (written beside it with mode 0600, then renamed), so a crash leaves the old file or the
+    /// new one, never half of one. Returns the new keyring.
+    pub fn rotate_file(path: &Path) -> Result<Keyring, VaultError> {
+        let err = |reason: String| VaultError::KeyFile {
+            path: path.to_owned(),
+            reason,
+        };
+        let old = fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        Keyring::parse(&old)?;
+        let fresh = Keyring::generate_key_text()?;
+        let kept: String = old
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .map(|l| format!("{}\n", l.trim()))
+            .collect();
+        let text = format!(
+            "# toolrouter master keys, newest first: the first seals, all open. Keep older keys\n\
+             # until nothing needs them (API keys issued under them verify with them).\n{fresh}\n{kept}"
+        );
+        let tmp = path.with_extension("rotating");
+        let _ = fs::remove_file(&tmp);
+        write_private(&tmp, text.as_bytes()).map_err(|e| err(e.to_string()))?;
+        fs::rename(&tmp, path).map_err(|e| err(e.to_string()))?;
+        Keyring::parse(&text)
+    }
+
     /// Id of the key that seals.
     pub fn active_kid(&self) -> &str {
         &self.keys[0].kid
@@ -168,11 +210,13 @@ impl Keyring {
         }
         let (kid, rest) = sealed.split_at(KID_LEN);
         let kid = std::str::from_utf8(kid).map_err(|_| VaultError::Corrupt)?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.kid == kid)
-            .ok_or_else(|| VaultError::UnknownKey { kid: kid.to_owned() })?;
+        let key =
+            self.keys
+                .iter()
+                .find(|k| k.kid == kid)
+                .ok_or_else(|| VaultError::UnknownKey {
+                    kid: kid.to_owned(),
+                })?;
         let (nonce, ct) = rest.split_at(NONCE_LEN);
         let nonce = XNonce::try_from(nonce).map_err(|_| VaultError::Corrupt)?;
         let pt = key
@@ -190,7 +234,25 @@ impl Keyring {
 
     /// Key id a ciphertext was sealed with, without decrypting it.
     pub fn sealed_kid(sealed: &[u8]) -> Option<&str> {
-        sealed.get(..KID_LEN).and_then(|k| std::str::from_utf8(k).ok())
+        sealed
+            .get(..KID_LEN)
+            .and_then(|k| std::str::from_utf8(k).ok())
+    }
+
+    /// The OAuth-state signing keys of every key, active first.
+    pub(crate) fn state_keys(&self) -> impl Iterator<Item = &[u8; 32]> {
+        self.keys.iter().map(|k| &k.state_key)
+    }
+
+    /// Key ids, active first.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|k| k.kid.as_str())
+    }
+
+    /// A fresh random master key, base64 (the key-file format).
+    pub fn generate_key_text() -> Result<String, VaultError> {
+        let key: [u8; KEY_LEN] = random_bytes()?;
+        Ok(STANDARD.encode(key))
     }
 
     /// The API-key peppers of every key, active first.
@@ -233,7 +295,10 @@ mod tests {
     fn seal_and_open_round_trip_with_matching_aad() {
         let r = ring();
         let sealed = r.seal("accounts:ca_1", b"gho_secret").unwrap();
-        assert_eq!(r.open("accounts:ca_1", &sealed).unwrap().expose_secret(), b"gho_secret");
+        assert_eq!(
+            r.open("accounts:ca_1", &sealed).unwrap().expose_secret(),
+            b"gho_secret"
+        );
         assert!(!sealed.windows(10).any(|w| w == b"gho_secret"));
     }
 
@@ -273,7 +338,9 @@ mod tests {
     fn parse_errors_are_clear() {
         let e = Keyring::parse("not base64!").unwrap_err().to_string();
         assert!(e.contains("not valid base64"), "{e}");
-        let e = Keyring::parse(&STANDARD.encode([1u8; 5])).unwrap_err().to_string();
+        let e = Keyring::parse(&STANDARD.encode([1u8; 5]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("is 5 bytes"), "{e}");
         assert!(Keyring::parse("").is_err());
     }
@@ -293,6 +360,27 @@ mod tests {
         let (b, created) = Keyring::load_or_create(&path).unwrap();
         assert!(!created);
         assert_eq!(a.active_kid(), b.active_kid());
+    }
+
+    #[test]
+    fn rotating_the_key_file_puts_a_new_key_first_and_keeps_the_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        let (old, _) = Keyring::load_or_create(&path).unwrap();
+        let sealed = old.seal("a", b"x").unwrap();
+        let rotated = Keyring::rotate_file(&path).unwrap();
+        assert_ne!(rotated.active_kid(), old.active_kid());
+        assert_eq!(rotated.kids().nth(1), Some(old.active_kid()));
+        assert_eq!(rotated.open("a", &sealed).unwrap().expose_secret(), b"x");
+        let (reloaded, created) = Keyring::load_or_create(&path).unwrap();
+        assert!(!created);
+        assert_eq!(reloaded.active_kid(), rotated.active_kid());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! silently ignored setting. Settings are resolved once here and handed to the library crates
 //! as small plain structs: no library reads the environment.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,20 +26,45 @@ pub(crate) struct CommonArgs {
     #[arg(long, env = "TOOLROUTER_DATA_DIR", global = true, value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
     /// PostgreSQL URL (`postgres://user@host/db`); without it, embedded SQLite in the data dir.
-    #[arg(long, env = "TOOLROUTER_DATABASE_URL", global = true, value_name = "URL")]
+    #[arg(
+        long,
+        env = "TOOLROUTER_DATABASE_URL",
+        global = true,
+        value_name = "URL"
+    )]
     pub(crate) database_url: Option<String>,
     /// PostgreSQL schema to keep toolrouter's tables in (created if missing). [default: public]
-    #[arg(long, env = "TOOLROUTER_DATABASE_SCHEMA", global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        env = "TOOLROUTER_DATABASE_SCHEMA",
+        global = true,
+        value_name = "NAME"
+    )]
     pub(crate) database_schema: Option<String>,
     /// Master key file (base64 keys, newest first). The key itself may instead be given in
     /// TOOLROUTER_MASTER_KEY. [default: <data-dir>/master.key, generated on first start]
-    #[arg(long, env = "TOOLROUTER_MASTER_KEY_FILE", global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        env = "TOOLROUTER_MASTER_KEY_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
     pub(crate) master_key_file: Option<PathBuf>,
     /// Database pool size. [default: 8]
-    #[arg(long, env = "TOOLROUTER_DB_MAX_CONNECTIONS", global = true, value_name = "N")]
+    #[arg(
+        long,
+        env = "TOOLROUTER_DB_MAX_CONNECTIONS",
+        global = true,
+        value_name = "N"
+    )]
     pub(crate) db_max_connections: Option<u32>,
     /// Log format: `text` or `json`. [default: text]
-    #[arg(long, env = "TOOLROUTER_LOG_FORMAT", global = true, value_name = "FORMAT")]
+    #[arg(
+        long,
+        env = "TOOLROUTER_LOG_FORMAT",
+        global = true,
+        value_name = "FORMAT"
+    )]
     pub(crate) log_format: Option<LogFormat>,
     /// Log filter, e.g. `info` or `toolrouter=debug,info`. [default: info]
     #[arg(long, env = "TOOLROUTER_LOG", global = true, value_name = "FILTER")]
@@ -66,6 +92,43 @@ pub(crate) struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM. [default: 30]
     #[arg(long, env = "TOOLROUTER_SHUTDOWN_GRACE", value_name = "SECS")]
     pub(crate) shutdown_grace: Option<u64>,
+    /// Directory of operator toolkit definitions: every `*.json` in it is loaded next to the
+    /// built-in toolkits (docs/toolkit-format.md). A bad definition stops the server at start.
+    #[arg(long, env = "TOOLROUTER_TOOLKITS_DIR", value_name = "DIR")]
+    pub(crate) toolkits_dir: Option<PathBuf>,
+    /// Send a toolkit's requests to another base URL (a proxy, a regional endpoint, a local
+    /// stand-in), e.g. `gmail=http://127.0.0.1:9999`. Repeatable; in the environment, a
+    /// comma-separated list. Overrides the `[toolkit_base_urls]` table of the config file per
+    /// toolkit.
+    #[arg(
+        long = "toolkit-base-url",
+        env = "TOOLROUTER_TOOLKIT_BASE_URLS",
+        value_delimiter = ',',
+        value_name = "SLUG=URL"
+    )]
+    pub(crate) toolkit_base_urls: Vec<String>,
+    /// This server's URL as browsers reach it (connect links, the OAuth redirect URI
+    /// `<public_url>/link/callback`). [default: http(s)://<listen address>]
+    #[arg(long, env = "TOOLROUTER_PUBLIC_URL", value_name = "URL")]
+    pub(crate) public_url: Option<String>,
+    /// A callback URL (or prefix) every project may send users back to after connecting.
+    /// Repeatable; in the environment, a comma-separated list. Added to the file's list.
+    #[arg(
+        long = "callback-url",
+        env = "TOOLROUTER_CALLBACK_URLS",
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
+    pub(crate) callback_urls: Vec<String>,
+    /// A private host, IP or network (CIDR) tool calls may reach (by default only public
+    /// addresses). Repeatable; in the environment, a comma-separated list.
+    #[arg(
+        long = "outbound-allow",
+        env = "TOOLROUTER_OUTBOUND_ALLOW",
+        value_delimiter = ',',
+        value_name = "HOST|CIDR"
+    )]
+    pub(crate) outbound_allow: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -92,6 +155,14 @@ struct FileConfig {
     body_limit: Option<usize>,
     request_timeout: Option<u64>,
     shutdown_grace: Option<u64>,
+    toolkits_dir: Option<PathBuf>,
+    /// `slug = "url"` per toolkit.
+    toolkit_base_urls: Option<BTreeMap<String, String>>,
+    public_url: Option<String>,
+    callback_urls: Option<Vec<String>>,
+    outbound_allow: Option<Vec<String>>,
+    /// `[managed_auth.<toolkit>]`: the operator's OAuth apps.
+    managed_auth: Option<BTreeMap<String, crate::auth::ManagedAuthEntry>>,
 }
 
 /// Every setting, resolved.
@@ -109,6 +180,14 @@ pub(crate) struct Settings {
     pub(crate) body_limit: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) shutdown_grace: Duration,
+    pub(crate) toolkits_dir: Option<PathBuf>,
+    /// Toolkit slug → base URL its tools are sent to instead of the definition's.
+    pub(crate) toolkit_base_urls: BTreeMap<String, String>,
+    pub(crate) public_url: Option<String>,
+    /// Callback URLs every project may use (file, then flags/environment).
+    pub(crate) callback_urls: Vec<String>,
+    pub(crate) outbound_allow: Vec<String>,
+    pub(crate) managed_auth: BTreeMap<String, crate::auth::ManagedAuthEntry>,
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -134,6 +213,11 @@ const KNOWN_ENV: &[&str] = &[
     "TOOLROUTER_BODY_LIMIT",
     "TOOLROUTER_REQUEST_TIMEOUT",
     "TOOLROUTER_SHUTDOWN_GRACE",
+    "TOOLROUTER_TOOLKITS_DIR",
+    "TOOLROUTER_TOOLKIT_BASE_URLS",
+    "TOOLROUTER_PUBLIC_URL",
+    "TOOLROUTER_CALLBACK_URLS",
+    "TOOLROUTER_OUTBOUND_ALLOW",
     // Read by the client commands, not the server.
     "TOOLROUTER_API_KEY",
     "TOOLROUTER_BASE_URL",
@@ -168,11 +252,25 @@ impl Settings {
         let tls = match (tls_cert, tls_key) {
             (Some(c), Some(k)) => Some((c, k)),
             (None, None) => None,
-            _ => bail!("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither"),
+            _ => {
+                bail!("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither")
+            }
         };
-        let body_limit = serve.body_limit.or(file.body_limit).unwrap_or(4 * 1024 * 1024);
+        let body_limit = serve
+            .body_limit
+            .or(file.body_limit)
+            .unwrap_or(4 * 1024 * 1024);
         if body_limit == 0 {
             bail!("body_limit must be at least 1 byte");
+        }
+        let mut toolkit_base_urls = file.toolkit_base_urls.unwrap_or_default();
+        for entry in &serve.toolkit_base_urls {
+            let Some((slug, url)) = entry.split_once('=') else {
+                bail!(
+                    "--toolkit-base-url `{entry}` must be SLUG=URL, e.g. gmail=http://127.0.0.1:9999"
+                );
+            };
+            toolkit_base_urls.insert(slug.trim().to_owned(), url.trim().to_owned());
         }
         Ok(Settings {
             data_dir,
@@ -184,7 +282,10 @@ impl Settings {
                 .or(file.db_max_connections)
                 .unwrap_or(8)
                 .max(1),
-            log_format: common.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log_format: common
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
             log: common
                 .log
                 .clone()
@@ -197,11 +298,33 @@ impl Settings {
             tls,
             body_limit,
             request_timeout: Duration::from_secs(
-                serve.request_timeout.or(file.request_timeout).unwrap_or(60).max(1),
+                serve
+                    .request_timeout
+                    .or(file.request_timeout)
+                    .unwrap_or(60)
+                    .max(1),
             ),
             shutdown_grace: Duration::from_secs(
                 serve.shutdown_grace.or(file.shutdown_grace).unwrap_or(30),
             ),
+            toolkits_dir: serve.toolkits_dir.clone().or(file.toolkits_dir),
+            toolkit_base_urls,
+            public_url: serve.public_url.clone().or(file.public_url),
+            callback_urls: file
+                .callback_urls
+                .unwrap_or_default()
+                .into_iter()
+                .chain(serve.callback_urls.iter().cloned())
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect(),
+            outbound_allow: file
+                .outbound_allow
+                .unwrap_or_default()
+                .into_iter()
+                .chain(serve.outbound_allow.iter().cloned())
+                .collect(),
+            managed_auth: file.managed_auth.unwrap_or_default(),
         })
     }
 }
@@ -243,7 +366,10 @@ mod tests {
         assert_eq!(s.listen.to_string(), "0.0.0.0:9000");
         assert_eq!(s.log, "warn");
         assert_eq!(s.body_limit, 10);
-        assert_eq!(s.master_key_file, PathBuf::from("./toolrouter-data/master.key"));
+        assert_eq!(
+            s.master_key_file,
+            PathBuf::from("./toolrouter-data/master.key")
+        );
     }
 
     #[test]
@@ -253,7 +379,9 @@ mod tests {
             config: Some(path),
             ..CommonArgs::default()
         };
-        let err = Settings::resolve(&common, &ServeArgs::default()).unwrap_err().to_string();
+        let err = Settings::resolve(&common, &ServeArgs::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown field `listn`"), "{err}");
     }
 
@@ -263,13 +391,96 @@ mod tests {
             tls_cert: Some("c.pem".into()),
             ..ServeArgs::default()
         };
-        let err = Settings::resolve(&CommonArgs::default(), &serve).unwrap_err().to_string();
+        let err = Settings::resolve(&CommonArgs::default(), &serve)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("go together"), "{err}");
     }
 
     #[test]
+    fn toolkit_base_urls_merge_file_and_flags_per_toolkit() {
+        let (_d, path) = write(
+            "toolkits_dir = \"/srv/toolkits\"\n[toolkit_base_urls]\ngmail = \"http://a\"\nslack = \"http://b\"\n",
+        );
+        let common = CommonArgs {
+            config: Some(path),
+            ..CommonArgs::default()
+        };
+        let serve = ServeArgs {
+            toolkit_base_urls: vec!["slack=http://c".into(), "github = http://d".into()],
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(&common, &serve).unwrap();
+        assert_eq!(s.toolkits_dir, Some(PathBuf::from("/srv/toolkits")));
+        let urls: Vec<(&str, &str)> = s
+            .toolkit_base_urls
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                ("github", "http://d"),
+                ("gmail", "http://a"),
+                ("slack", "http://c")
+            ]
+        );
+
+        let bad = ServeArgs {
+            toolkit_base_urls: vec!["gmail".into()],
+            ..ServeArgs::default()
+        };
+        let err = Settings::resolve(&CommonArgs::default(), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`gmail` must be SLUG=URL"), "{err}");
+    }
+
+    #[test]
+    fn auth_settings_come_from_the_file_and_flags() {
+        let (_d, path) = write(
+            "public_url = \"https://tools.example.com\"\ncallback_urls = [\"https://app.example.com/cb\"]\n\
+             [managed_auth.github]\nclient_id = \"Iv1.abc\"\nclient_secret_env = \"GITHUB_CLIENT_SECRET\"\n",
+        );
+        let common = CommonArgs {
+            config: Some(path),
+            ..CommonArgs::default()
+        };
+        let serve = ServeArgs {
+            callback_urls: vec!["http://127.0.0.1:3000/done".into()],
+            outbound_allow: vec!["127.0.0.1".into()],
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(&common, &serve).unwrap();
+        assert_eq!(s.public_url.as_deref(), Some("https://tools.example.com"));
+        assert_eq!(
+            s.callback_urls,
+            ["https://app.example.com/cb", "http://127.0.0.1:3000/done"]
+        );
+        assert_eq!(s.outbound_allow, ["127.0.0.1"]);
+        assert_eq!(s.managed_auth["github"].client_id, "Iv1.abc");
+
+        let (_d, path) =
+            write("[managed_auth.github]\nclient_id = \"x\"\nclient_secret = \"inline\"\n");
+        let common = CommonArgs {
+            config: Some(path),
+            ..CommonArgs::default()
+        };
+        let err = Settings::resolve(&common, &ServeArgs::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown field `client_secret`"),
+            "secrets stay out of the file: {err}"
+        );
+    }
+
+    #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://u:p@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:p@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
     }

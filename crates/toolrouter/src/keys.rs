@@ -66,7 +66,10 @@ pub(crate) async fn run(s: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
             if json {
                 out(&json!({"id": issued.record.id, "project_id": p, "name": issued.record.name, "key": key}).to_string());
             } else {
-                out(&format!("{}  {}  (project {p})\n{key}", issued.record.id, issued.record.name));
+                out(&format!(
+                    "{}  {}  (project {p})\n{key}",
+                    issued.record.id, issued.record.name
+                ));
             }
         }
         KeysCommand::List { project: p, json } => {
@@ -83,7 +86,10 @@ pub(crate) async fn run(s: &Settings, cmd: KeysCommand) -> anyhow::Result<()> {
                     .collect();
                 out(&serde_json::Value::Array(items).to_string());
             } else {
-                out(&format!("{:<38} {:<14} {:<20} {:<8} NAME", "ID", "PREFIX", "CREATED", "STATUS"));
+                out(&format!(
+                    "{:<38} {:<14} {:<20} {:<8} NAME",
+                    "ID", "PREFIX", "CREATED", "STATUS"
+                ));
                 for k in keys {
                     let status = if k.is_active() { "active" } else { "revoked" };
                     let created: String = k.created_at.to_rfc3339().chars().take(19).collect();

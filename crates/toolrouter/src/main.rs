@@ -3,9 +3,12 @@
 //! This is the only place that reads configuration and the environment, sets up logging, and
 //! turns errors into exit codes; everything else lives in the library crates.
 
+mod auth;
 mod config;
 mod keys;
 mod serve;
+mod toolkits;
+mod vault;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -14,7 +17,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
-use toolrouter_app::{App, AppConfig};
+use toolrouter_app::App;
 use toolrouter_store::{ConnectOptions, StoreConfig};
 use toolrouter_vault::Keyring;
 
@@ -39,6 +42,12 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// List toolkits; import an OpenAPI document as a toolkit.
+    #[command(subcommand)]
+    Toolkits(toolkits::ToolkitsCommand),
+    /// Master-key operations: rotate the key, re-encrypt stored secrets.
+    #[command(subcommand)]
+    Vault(vault::VaultCommand),
 }
 
 fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
@@ -121,10 +130,36 @@ fn keyring(s: &Settings) -> anyhow::Result<Keyring> {
 
 /// Opens storage and the vault and builds the app, as every subcommand needs.
 pub(crate) async fn open_app(s: &Settings, migrate: bool) -> anyhow::Result<App> {
+    build_app(s, migrate, None, None).await
+}
+
+/// As [`open_app`], for the server listening on `bound` (the default public URL).
+pub(crate) async fn open_app_at(s: &Settings, bound: std::net::SocketAddr) -> anyhow::Result<App> {
+    build_app(s, true, None, Some(bound)).await
+}
+
+/// As [`open_app`], with a given keyring (key rotation).
+pub(crate) async fn open_app_with_keyring(s: &Settings, ring: Keyring) -> anyhow::Result<App> {
+    build_app(s, true, Some(ring), None).await
+}
+
+async fn build_app(
+    s: &Settings,
+    migrate: bool,
+    ring: Option<Keyring>,
+    bound: Option<std::net::SocketAddr>,
+) -> anyhow::Result<App> {
+    // The catalog and settings first: a bad operator definition stops here, before anything
+    // (the data dir, a master key file) is created.
+    let catalog = toolkits::tool_catalog(s.toolkits_dir.as_deref(), &s.toolkit_base_urls)?;
+    let config = auth::app_config(s, bound)?;
     if s.database_url.is_none() {
         create_data_dir(s)?;
     }
-    let ring = keyring(s)?;
+    let ring = match ring {
+        Some(r) => r,
+        None => keyring(s)?,
+    };
     let opts = ConnectOptions {
         max_connections: s.db_max_connections,
         migrate,
@@ -134,7 +169,18 @@ pub(crate) async fn open_app(s: &Settings, migrate: bool) -> anyhow::Result<App>
         .await
         .map_err(|e| anyhow::anyhow!(error_chain(&e)))
         .with_context(|| format!("cannot open the database ({})", describe_db(s)))?;
-    Ok(App::new(store, Arc::new(ring), &AppConfig::default()))
+    let app = App::new(store, Arc::new(ring), catalog, &config);
+    // A wrong master key stops here, clearly, rather than at the first credential read.
+    app.check_master_key().await.map_err(|e| {
+        anyhow::anyhow!(
+            "{}{}",
+            e.message,
+            e.suggested_fix
+                .map(|f| format!(". {f}"))
+                .unwrap_or_default()
+        )
+    })?;
+    Ok(app)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -151,33 +197,54 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let serve_args = match &cli.command {
         Command::Serve(a) => a.clone(),
+        Command::Toolkits(toolkits::ToolkitsCommand::List { toolkits_dir, .. }) => ServeArgs {
+            toolkits_dir: toolkits_dir.clone(),
+            ..ServeArgs::default()
+        },
         _ => ServeArgs::default(),
     };
     let settings = Settings::resolve(&cli.common, &serve_args)?;
     init_logging(settings.log_format, &settings.log)?;
     for var in config::unknown_env_vars() {
-        tracing::warn!(var, "ignoring unknown TOOLROUTER_* environment variable (typo?)");
+        tracing::warn!(
+            var,
+            "ignoring unknown TOOLROUTER_* environment variable (typo?)"
+        );
     }
     match cli.command {
         Command::Serve(_) => serve::run(&settings).await,
         Command::Migrate => {
+            if settings.database_url.is_none() {
+                create_data_dir(&settings)?;
+            }
             let applied = toolrouter_store::migrate(&store_config(&settings))
                 .await
                 .map_err(|e| anyhow::anyhow!(error_chain(&e)))
                 .with_context(|| format!("migration failed ({})", describe_db(&settings)))?;
-            out(&format!("applied {applied} migration(s) to {}", describe_db(&settings)));
+            out(&format!(
+                "applied {applied} migration(s) to {}",
+                describe_db(&settings)
+            ));
             Ok(())
         }
         Command::Keys(cmd) => keys::run(&settings, cmd).await,
+        Command::Toolkits(cmd) => toolkits::run(&settings, cmd),
+        Command::Vault(cmd) => vault::run(&settings, cmd).await,
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: cannot start the async runtime: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: cannot start the async runtime: {e}"
+            );
             return ExitCode::FAILURE;
         }
     };

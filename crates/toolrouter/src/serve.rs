@@ -7,12 +7,21 @@ use secrecy::ExposeSecret;
 use toolrouter_http::{HttpConfig, TlsFiles};
 
 use crate::config::Settings;
-use crate::{open_app, out};
+use crate::{open_app_at, out};
 
 pub(crate) async fn run(s: &Settings) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let app = open_app(s, true).await?;
-    if let Some(boot) = app.bootstrap().await.context("first-start bootstrap failed")? {
+    // Bound first: the default public URL (connect links, the OAuth redirect URI) is the
+    // address actually listened on, which with port 0 is known only now.
+    let listener = std::net::TcpListener::bind(s.listen)
+        .with_context(|| format!("cannot listen on {}", s.listen))?;
+    let addr = listener.local_addr()?;
+    let app = open_app_at(s, addr).await?;
+    if let Some(boot) = app
+        .bootstrap()
+        .await
+        .context("first-start bootstrap failed")?
+    {
         let key = boot.key.key.expose_secret();
         let path = s.data_dir.join("api-key");
         match toolrouter_vault::write_secret_file(&path, format!("{key}\n").as_bytes()) {
@@ -30,9 +39,6 @@ pub(crate) async fn run(s: &Settings) -> anyhow::Result<()> {
             path.display()
         ));
     }
-    let listener = std::net::TcpListener::bind(s.listen)
-        .with_context(|| format!("cannot listen on {}", s.listen))?;
-    let addr = listener.local_addr()?;
     let router = toolrouter_http::router(
         app.clone(),
         &HttpConfig {
@@ -45,6 +51,8 @@ pub(crate) async fn run(s: &Settings) -> anyhow::Result<()> {
     tracing::info!(
         %addr,
         database = app.backend(),
+        toolkits = app.catalog().toolkit_count(),
+        tools = app.catalog().tool_count(),
         startup_ms = started.elapsed().as_millis() as u64,
         "toolrouter ready on {scheme}://{addr}"
     );

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use http::StatusCode;
 use secrecy::ExposeSecret;
 use toolrouter_api::project::{
-    ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView, Deleted, ProjectView,
+    ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyView, Deleted, ProjectView, Whoami,
 };
 use toolrouter_core::{ApiKeyRecord, Project};
 
@@ -31,11 +31,22 @@ fn project_view(p: &Project) -> ProjectView {
     }
 }
 
+/// Who the key belongs to. Answered from the authentication alone (no storage read on a cached
+/// key): the cheapest authenticated route, used by health probes of clients and by benchmarks.
+pub(crate) async fn whoami(Auth(caller): Auth) -> Json<Whoami> {
+    Json(Whoami {
+        project_id: caller.project_id.to_string(),
+        api_key_id: caller.key_id.to_string(),
+    })
+}
+
 pub(crate) async fn project_current(
     State(state): State<AppState>,
     Auth(caller): Auth,
 ) -> Result<Json<ProjectView>, ApiError> {
-    Ok(Json(project_view(&state.app.project_current(&caller).await?)))
+    Ok(Json(project_view(
+        &state.app.project_current(&caller).await?,
+    )))
 }
 
 pub(crate) async fn list(
@@ -53,7 +64,10 @@ pub(crate) async fn create(
     Auth(caller): Auth,
     Body(req): Body<ApiKeyCreate>,
 ) -> Result<(StatusCode, Json<ApiKeyCreated>), ApiError> {
-    let issued = state.app.api_key_create(&caller.project_id, &req.name).await?;
+    let issued = state
+        .app
+        .api_key_create(&caller.project_id, &req.name)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(ApiKeyCreated {

@@ -5,6 +5,9 @@
 //! skipped silently: without `TEST_DATABASE_URL` it fails, unless `TOOLROUTER_SKIP_PG=1` says
 //! so explicitly (CI sets the URL and never the skip).
 
+mod auth;
+mod sessions;
+
 use std::sync::Arc;
 
 use toolrouter_core::{ApiKeyId, ApiKeyRecord, Project, ProjectId, Timestamp};
@@ -25,7 +28,9 @@ impl Drop for Harness {
         if let Some((url, schema)) = self.pg_schema.take() {
             // Best effort: a leftover schema is harmless, each run uses a fresh name.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(rt) = rt {
                     let _ = rt.block_on(PgStore::drop_schema(&url, &schema));
                 }
@@ -54,7 +59,13 @@ async fn sqlite() -> Harness {
 async fn postgres() -> Option<Harness> {
     let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
         if std::env::var("TOOLROUTER_SKIP_PG").as_deref() == Ok("1") {
-            eprintln!("SKIPPED: PostgreSQL conformance (TOOLROUTER_SKIP_PG=1)");
+            #[expect(
+                clippy::print_stderr,
+                reason = "an explicit skip must be visible in test output"
+            )]
+            {
+                eprintln!("SKIPPED: PostgreSQL conformance (TOOLROUTER_SKIP_PG=1)");
+            }
             return None;
         }
         panic!(
@@ -110,7 +121,22 @@ conformance!(
     revocation_is_scoped_to_the_owning_project,
     duplicate_hash_is_a_conflict_and_changes_nothing,
     bootstrap_happens_exactly_once_under_concurrency,
+    auth_configs_round_trip_filter_and_paginate,
+    one_tool_router_config_per_toolkit,
+    accounts_filter_paginate_and_stay_in_their_project,
+    account_updates_are_compare_and_swap,
+    refresh_claims_are_exclusive_until_they_expire,
+    oauth_states_are_single_use,
+    callback_urls_and_settings,
+    sealed_values_are_listed_and_replaced_only_if_unchanged,
+    sessions_round_trip_and_stay_in_their_project,
+    session_updates_are_compare_and_swap,
+    concurrent_updates_have_one_winner_per_version,
+    config_history_is_newest_first_and_paginated,
 );
+
+use auth::*;
+use sessions::*;
 
 fn project(name: &str, at: i64) -> Project {
     Project {
@@ -133,7 +159,10 @@ fn key(project: &ProjectId, name: &str, hash_byte: u8, at: i64) -> ApiKeyRecord 
 }
 
 async fn migrations_are_idempotent(h: &Harness) {
-    assert_eq!(toolrouter_store::migrate(&h.config).await.expect("migrate"), 0);
+    assert_eq!(
+        toolrouter_store::migrate(&h.config).await.expect("migrate"),
+        0
+    );
     h.store.ping().await.expect("ping");
 }
 
@@ -193,7 +222,10 @@ async fn duplicate_hash_is_a_conflict_and_changes_nothing(h: &Harness) {
     s.api_key_insert(&k).await.unwrap();
     let dup = key(&p.id, "dup", 5, 11);
     let err = s.api_key_insert(&dup).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { what: "api key" }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Conflict { what: "api key" }),
+        "{err:?}"
+    );
     assert_eq!(s.api_key_list(&p.id).await.unwrap(), vec![k]);
 }
 
@@ -204,7 +236,11 @@ async fn bootstrap_happens_exactly_once_under_concurrency(h: &Harness) {
         .expect("second connection");
     let mut tasks = Vec::new();
     for i in 0..8u8 {
-        let store = if i % 2 == 0 { h.store.clone() } else { second.clone() };
+        let store = if i % 2 == 0 {
+            h.store.clone()
+        } else {
+            second.clone()
+        };
         tasks.push(tokio::spawn(async move {
             let p = project("default", 1);
             let boot = Bootstrap {
@@ -223,7 +259,10 @@ async fn bootstrap_happens_exactly_once_under_concurrency(h: &Harness) {
     assert_eq!(created, 1);
     let projects = h.store.project_list().await.unwrap();
     assert_eq!(projects.len(), 1);
-    assert_eq!(h.store.api_key_list(&projects[0].id).await.unwrap().len(), 1);
+    assert_eq!(
+        h.store.api_key_list(&projects[0].id).await.unwrap().len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -248,5 +287,8 @@ async fn unreachable_postgres_is_unavailable_with_a_clear_message() {
         .await
         .unwrap_err();
     assert!(err.is_unavailable(), "{err:?}");
-    assert_eq!(err.to_string(), "database unavailable during connect postgres");
+    assert_eq!(
+        err.to_string(),
+        "database unavailable during connect postgres"
+    );
 }

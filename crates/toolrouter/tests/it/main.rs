@@ -2,8 +2,19 @@
 //! configuration errors, TLS, graceful shutdown, PostgreSQL, and losing the database while
 //! running. Each test spawns the real binary on 127.0.0.1:0 and reads its JSON logs.
 
+mod auth;
 mod pg_proxy;
 mod process;
+// The OAuth2 provider stand-in of the app's tests, shared rather than written twice.
+#[path = "../../../toolrouter-app/tests/it/provider.rs"]
+#[expect(
+    dead_code,
+    reason = "shared with the app tests; this suite uses part of it"
+)]
+mod provider;
+mod sessions;
+mod tidy;
+mod toolkits;
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -17,13 +28,22 @@ async fn first_start_creates_a_project_and_a_key_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let p = Proc::serve(&data, &[]).await;
-    let key = std::fs::read_to_string(data.join("api-key")).unwrap().trim().to_owned();
-    assert!(p.stdout().contains(&key), "the key is printed once on first start");
+    let key = std::fs::read_to_string(data.join("api-key"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(
+        p.stdout().contains(&key),
+        "the key is printed once on first start"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         for f in ["api-key", "master.key"] {
-            let mode = std::fs::metadata(data.join(f)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(data.join(f))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{f}");
         }
     }
@@ -38,7 +58,10 @@ async fn first_start_creates_a_project_and_a_key_once() {
     assert!(!p.stdout().contains("trk_"), "{}", p.stdout());
     let (st, body) = p.get("/api/v3.1/project", Some(&key)).await;
     assert_eq!((st, &body["id"]), (200, &project));
-    assert!(!p.logs().contains(&key[4..]), "API keys never reach the logs");
+    assert!(
+        !p.logs().contains(&key[4..]),
+        "API keys never reach the logs"
+    );
 }
 
 #[tokio::test]
@@ -55,9 +78,17 @@ async fn keys_commands_create_list_and_revoke() {
 
     let listed = bin(&["keys", "list", "--json", "--data-dir", d]);
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
-    let names: Vec<_> = listed.as_array().unwrap().iter().map(|k| k["name"].clone()).collect();
+    let names: Vec<_> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["name"].clone())
+        .collect();
     assert_eq!(names, vec![json!("default"), json!("ci")]);
-    assert!(!listed.to_string().contains(&new_key[12..]), "listing shows prefixes only");
+    assert!(
+        !listed.to_string().contains(&new_key[12..]),
+        "listing shows prefixes only"
+    );
 
     let p = Proc::serve(&data, &[]).await;
     assert_eq!(p.get("/api/v3.1/project", Some(&new_key)).await.0, 200);
@@ -98,7 +129,13 @@ fn configuration_errors_stop_with_a_clear_message() {
 
     let help = bin(&["serve", "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
-    for opt in ["--listen", "TOOLROUTER_LISTEN", "--database-url", "TOOLROUTER_DATABASE_URL", "--tls-cert"] {
+    for opt in [
+        "--listen",
+        "TOOLROUTER_LISTEN",
+        "--database-url",
+        "TOOLROUTER_DATABASE_URL",
+        "--tls-cert",
+    ] {
         assert!(help.contains(opt), "--help documents {opt}");
     }
 }
@@ -113,7 +150,12 @@ async fn serves_https_with_the_given_certificate() {
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
     let p = Proc::serve(
         &dir.path().join("data"),
-        &["--tls-cert", cert_path.to_str().unwrap(), "--tls-key", key_path.to_str().unwrap()],
+        &[
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ],
     )
     .await;
     assert!(p.base.starts_with("https://"), "{}", p.base);
@@ -135,7 +177,10 @@ async fn sigterm_lets_in_flight_requests_finish() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut p = Proc::serve(&data, &[]).await;
-    let key = std::fs::read_to_string(data.join("api-key")).unwrap().trim().to_owned();
+    let key = std::fs::read_to_string(data.join("api-key"))
+        .unwrap()
+        .trim()
+        .to_owned();
     let body = r#"{"name": "in-flight"}"#;
     let mut stream = std::net::TcpStream::connect(p.addr).unwrap();
     write!(
@@ -149,14 +194,20 @@ async fn sigterm_lets_in_flight_requests_finish() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     p.signal_term();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    stream.write_all(body[5..].as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[5..]).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 201"), "{response}");
     let status = p.wait();
     assert!(status.success(), "clean exit after shutdown: {status:?}");
     // The key issued during shutdown was stored.
-    let listed = bin(&["keys", "list", "--json", "--data-dir", data.to_str().unwrap()]);
+    let listed = bin(&[
+        "keys",
+        "list",
+        "--json",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("in-flight"));
 }
 
@@ -172,8 +223,14 @@ async fn postgres_backend_survives_losing_the_database() {
         &["--database-url", &proxy.url, "--database-schema", &schema],
     )
     .await;
-    let key = std::fs::read_to_string(data.join("api-key")).unwrap().trim().to_owned();
-    assert_eq!(p.get("/readyz", None).await.1, json!({"status": "ready", "database": "postgres"}));
+    let key = std::fs::read_to_string(data.join("api-key"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_eq!(
+        p.get("/readyz", None).await.1,
+        json!({"status": "ready", "database": "postgres"})
+    );
     assert_eq!(p.get("/api/v3.1/api_keys", Some(&key)).await.0, 200);
 
     proxy.cut();
@@ -197,5 +254,22 @@ async fn postgres_backend_survives_losing_the_database() {
     assert_eq!(p.get("/api/v3.1/api_keys", Some(&key)).await.0, 200);
     assert!(!p.logs().contains("panicked"), "{}", p.logs());
     drop(p);
-    toolrouter_store::PgStore::drop_schema(&url, &schema).await.unwrap();
+    toolrouter_store::PgStore::drop_schema(&url, &schema)
+        .await
+        .unwrap();
+}
+
+#[test]
+fn migrate_applies_pending_migrations_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let first = bin(&["migrate", "--data-dir", d]);
+    assert!(first.status.success(), "{first:?}");
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        text.starts_with("applied ") && !text.starts_with("applied 0 "),
+        "{text}"
+    );
+    let again = bin(&["migrate", "--data-dir", d]);
+    assert!(String::from_utf8_lossy(&again.stdout).starts_with("applied 0 migration(s)"));
 }

@@ -22,7 +22,7 @@ pub(crate) fn bin(args: &[&str]) -> Output {
     cmd.args(args).output().expect("run toolrouter")
 }
 
-fn clean_env(cmd: &mut Command) {
+pub(crate) fn clean_env(cmd: &mut Command) {
     for (k, _) in std::env::vars() {
         if k.starts_with("TOOLROUTER_") {
             cmd.env_remove(k);
@@ -35,10 +35,18 @@ pub(crate) fn pg_url() -> Option<String> {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(u) => Some(u),
         Err(_) if std::env::var("TOOLROUTER_SKIP_PG").as_deref() == Ok("1") => {
-            eprintln!("SKIPPED: PostgreSQL binary test (TOOLROUTER_SKIP_PG=1)");
+            #[expect(
+                clippy::print_stderr,
+                reason = "an explicit skip must be visible in test output"
+            )]
+            {
+                eprintln!("SKIPPED: PostgreSQL binary test (TOOLROUTER_SKIP_PG=1)");
+            }
             None
         }
-        Err(_) => panic!("TEST_DATABASE_URL is not set (or set TOOLROUTER_SKIP_PG=1 to skip explicitly)"),
+        Err(_) => {
+            panic!("TEST_DATABASE_URL is not set (or set TOOLROUTER_SKIP_PG=1 to skip explicitly)")
+        }
     }
 }
 
@@ -58,7 +66,9 @@ fn collect(mut r: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
             if n == 0 {
                 break;
             }
-            into.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            into.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
 }
@@ -68,11 +78,18 @@ impl Proc {
     pub(crate) async fn serve(data_dir: &Path, extra: &[&str]) -> Proc {
         let mut cmd = Command::new(exe());
         clean_env(&mut cmd);
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn toolrouter");
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
@@ -99,9 +116,16 @@ impl Proc {
                 break found;
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("toolrouter exited early ({status}): {}", stderr.lock().unwrap());
+                panic!(
+                    "toolrouter exited early ({status}): {}",
+                    stderr.lock().unwrap()
+                );
             }
-            assert!(Instant::now() < deadline, "toolrouter not ready: {}", stderr.lock().unwrap());
+            assert!(
+                Instant::now() < deadline,
+                "toolrouter not ready: {}",
+                stderr.lock().unwrap()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
         let scheme = if tls { "https" } else { "http" };
