@@ -487,11 +487,7 @@ pub(crate) fn toolkit_item(app: &App, t: &SessionToolkit) -> SessionToolkitItem 
         slug: tk.slug.clone(),
         enabled: t.enabled,
         is_no_auth: crate::views::no_auth(tk),
-        composio_managed_auth_schemes: app
-            .managed_schemes(tk)
-            .iter()
-            .map(|k| k.as_str().to_owned())
-            .collect(),
+        composio_managed_auth_schemes: crate::views::managed_auth_schemes(app, tk),
         meta: SessionToolkitMeta {
             logo: tk.logo.clone(),
             description: tk.description.clone(),

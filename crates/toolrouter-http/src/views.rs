@@ -6,8 +6,8 @@ use toolrouter_api::catalog::{
     AuthConfigDetail, AuthConfigFields, AuthFieldInfo, Category, FieldGroup, Paginated, Tool,
     ToolDeprecated, ToolDeprecatedToolkit, ToolToolkit, ToolkitDetail, ToolkitItem, ToolkitMeta,
 };
-use toolrouter_app::CatalogTool;
 use toolrouter_app::page::Page;
+use toolrouter_app::{App, CatalogTool};
 use toolrouter_catalog::ToolkitDef;
 use toolrouter_catalog::model::{AuthField, AuthKind, AuthScheme};
 use toolrouter_core::Timestamp;
@@ -38,10 +38,14 @@ fn auth_schemes(tk: &ToolkitDef) -> Vec<String> {
         .collect()
 }
 
-/// The schemes whose OAuth app (or equivalent) the server supplies, so a project needs no auth
-/// config of its own. toolrouter ships no such credentials: every project brings its own.
-fn managed_auth_schemes() -> Vec<String> {
-    Vec::new()
+/// The schemes a project can use without an auth config of its own (the operator's managed
+/// OAuth apps, and schemes whose credentials the user types in): one rule, `App::managed_schemes`,
+/// for the catalog listing and the session toolkit list alike.
+pub(crate) fn managed_auth_schemes(app: &App, tk: &ToolkitDef) -> Vec<String> {
+    app.managed_schemes(tk)
+        .iter()
+        .map(|k| k.as_str().to_owned())
+        .collect()
 }
 
 /// A definition has one version; it is also the only one available.
@@ -110,27 +114,27 @@ fn meta(tk: &ToolkitDef, loaded_at: Timestamp) -> ToolkitMeta {
 }
 
 /// One item of the toolkit listing.
-pub(crate) fn toolkit_item(tk: &ToolkitDef, loaded_at: Timestamp) -> ToolkitItem {
+pub(crate) fn toolkit_item(app: &App, tk: &ToolkitDef, loaded_at: Timestamp) -> ToolkitItem {
     ToolkitItem {
         slug: tk.slug.clone(),
         name: tk.name.clone(),
         meta: meta(tk, loaded_at),
         is_local_toolkit: false,
         auth_schemes: auth_schemes(tk),
-        composio_managed_auth_schemes: managed_auth_schemes(),
+        composio_managed_auth_schemes: managed_auth_schemes(app, tk),
         no_auth: no_auth(tk),
     }
 }
 
 /// The toolkit detail, with each auth scheme's fields described (never valued).
-pub(crate) fn toolkit_detail(tk: &ToolkitDef, loaded_at: Timestamp) -> ToolkitDetail {
+pub(crate) fn toolkit_detail(app: &App, tk: &ToolkitDef, loaded_at: Timestamp) -> ToolkitDetail {
     ToolkitDetail {
         slug: tk.slug.clone(),
         name: tk.name.clone(),
         enabled: true,
         is_local_toolkit: false,
         auth_schemes: auth_schemes(tk),
-        composio_managed_auth_schemes: managed_auth_schemes(),
+        composio_managed_auth_schemes: managed_auth_schemes(app, tk),
         no_auth: no_auth(tk),
         base_url: tk.base_url.clone(),
         meta: meta(tk, loaded_at),

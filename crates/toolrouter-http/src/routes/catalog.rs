@@ -33,7 +33,7 @@ pub(crate) async fn toolkit_list(
     let page = catalog.toolkit_list(&query, &params.page()?)?;
     let loaded_at = catalog.loaded_at();
     Ok(Json(views::page(page, |tk| {
-        views::toolkit_item(tk, loaded_at)
+        views::toolkit_item(&state.app, tk, loaded_at)
     })))
 }
 
@@ -45,7 +45,11 @@ pub(crate) async fn toolkit_get(
 ) -> Result<Json<ToolkitDetail>, ApiError> {
     let catalog = state.app.catalog();
     let tk = catalog.toolkit(&slug)?;
-    Ok(Json(views::toolkit_detail(&tk, catalog.loaded_at())))
+    Ok(Json(views::toolkit_detail(
+        &state.app,
+        &tk,
+        catalog.loaded_at(),
+    )))
 }
 
 /// `GET /toolkits/categories`: every category, on one page.

@@ -368,7 +368,11 @@ async fn toolkit_listing_filters_sorts_and_pages() {
     assert_eq!(github["is_local_toolkit"], json!(false));
     assert_eq!(github["no_auth"], json!(false));
     assert_eq!(github["auth_schemes"], json!(["OAUTH2", "BEARER_TOKEN"]));
-    assert_eq!(github["composio_managed_auth_schemes"], json!([]));
+    // No managed OAuth app is configured in this test: only the typed-in bearer token counts.
+    assert_eq!(
+        github["composio_managed_auth_schemes"],
+        json!(["BEARER_TOKEN"])
+    );
     let meta = &github["meta"];
     assert_eq!(meta["tools_count"], json!(def.tools.len()));
     assert_eq!(meta["triggers_count"], json!(0));
