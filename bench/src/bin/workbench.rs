@@ -1,10 +1,12 @@
 //! Measures the workbench on this machine through its public API: cold start to first result,
 //! warm round trips (Python and bash), idle memory per sandbox, and 20 sandboxes at once
-//! (concurrent cold starts, then concurrent warm calls). Prints Markdown.
+//! (concurrent cold starts, then concurrent warm calls), and the warm round trip through the
+//! API (`POST …/{sid}/execute` of `COMPOSIO_REMOTE_WORKBENCH` over HTTP, with the Rust client,
+//! against the real server in process). Prints Markdown.
 //!
 //! Needs root, bubblewrap and cgroups (the isolation in force is printed with the results):
 //! `cargo run --release -p toolrouter-bench --bin workbench -- [--cold N] [--warm N] [--sandboxes N]
-//! [--no-cgroups]`
+//! [--api N] [--no-cgroups]`
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 #![expect(clippy::print_stderr, reason = "usage errors go to stderr")]
 
@@ -23,6 +25,8 @@ struct Args {
     cold: usize,
     warm: usize,
     sandboxes: usize,
+    /// Warm calls through the HTTP API.
+    api: usize,
     /// Rlimits instead of cgroups, to show what joining cgroups costs a cold start.
     no_cgroups: bool,
 }
@@ -32,6 +36,7 @@ fn parse_args() -> Result<Args, String> {
         cold: 40,
         warm: 2000,
         sandboxes: 20,
+        api: 2000,
         no_cgroups: false,
     };
     let mut it = std::env::args().skip(1);
@@ -45,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
             "--cold" => args.cold = number()?,
             "--warm" => args.warm = number()?,
             "--sandboxes" => args.sandboxes = number()?,
+            "--api" => args.api = number()?,
             "--no-cgroups" => args.no_cgroups = true,
             other => return Err(format!("unknown argument {other}")),
         }
@@ -225,6 +231,8 @@ async fn main() -> ExitCode {
     let throughput = concurrent_warm.len() as f64 / concurrent_wall.as_secs_f64();
     wb.shutdown().await;
 
+    let mut api = through_the_api(&dir, args.api, args.no_cgroups).await;
+
     println!("## Workbench (`{}`, {host_cpus} CPUs)\n", wb.isolation());
     println!("| measure | p50 | p90 | p99 | max | n |");
     println!("|---|---|---|---|---|---|");
@@ -260,6 +268,11 @@ async fn main() -> ExitCode {
         &mut concurrent_warm,
         micros,
     );
+    row(
+        "warm exec round trip through the API (HTTP `POST …/execute`, `y = i * 2; y`)",
+        &mut api,
+        micros,
+    );
     println!();
     println!("| measure | value |");
     println!("|---|---|");
@@ -286,11 +299,92 @@ async fn main() -> ExitCode {
     );
     println!();
     println!(
-        "Command: `cargo run --release -p toolrouter-bench --bin workbench -- --cold {} --warm {} --sandboxes {}{}` (as root)",
+        "Command: `cargo run --release -p toolrouter-bench --bin workbench -- --cold {} --warm {} --sandboxes {} --api {}{}` (as root)",
         args.cold,
         args.warm,
         args.sandboxes,
+        args.api,
         if args.no_cgroups { " --no-cgroups" } else { "" }
     );
     ExitCode::SUCCESS
+}
+
+/// Warm `COMPOSIO_REMOTE_WORKBENCH` calls through the whole server: the Rust client's HTTP
+/// request, authentication, session load, the meta tool, the sandbox and the JSON answer.
+async fn through_the_api(dir: &tempfile::TempDir, calls: usize, no_cgroups: bool) -> Vec<Duration> {
+    use toolrouter_app::{App, AppConfig, ToolCatalog};
+
+    let store = toolrouter_store::connect(
+        &toolrouter_store::StoreConfig::Sqlite {
+            path: dir.path().join("api.db"),
+        },
+        &toolrouter_store::ConnectOptions::default(),
+    )
+    .await
+    .expect("sqlite");
+    let ring = toolrouter_vault::Keyring::parse("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=")
+        .expect("key");
+    let catalog = ToolCatalog::new(
+        toolrouter_catalog::Catalog::builtin().expect("catalog"),
+        Default::default(),
+    )
+    .expect("catalog");
+    let config = AppConfig {
+        files_root: dir.path().join("api-files"),
+        ..AppConfig::default()
+    };
+    let app = App::new(store, Arc::new(ring), catalog, &config);
+    let mut wb = WorkbenchConfig::new(dir.path().join("api-files"), dir.path().join("api-run"));
+    if no_cgroups {
+        wb.cgroups = CgroupPreference::Disabled;
+    }
+    wb.cgroup_name = format!("toolrouter-wb-bench-api-{}", std::process::id());
+    wb.uid_base = 210_000;
+    wb.max_sandboxes = 2;
+    app.start_workbench(wb).await.expect("workbench starts");
+    let boot = app.bootstrap().await.expect("bootstrap").expect("fresh");
+    let key = secrecy::ExposeSecret::expose_secret(&boot.key.key).to_owned();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let router = toolrouter_http::router(app.clone(), &toolrouter_http::HttpConfig::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(toolrouter_http::serve(
+        listener,
+        router,
+        None,
+        async {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+    ));
+    let client = toolrouter_client::Client::new(key, base).expect("client");
+    let session = client
+        .create("bench", toolrouter_client::SessionConfig::new())
+        .await
+        .expect("session");
+    let run = async |i: usize| {
+        let code = format!("y = {i} * 2\ny");
+        let start = Instant::now();
+        let out = session
+            .execute(
+                "COMPOSIO_REMOTE_WORKBENCH",
+                serde_json::json!({"code_to_execute": code}),
+            )
+            .await
+            .expect("execute");
+        let took = start.elapsed();
+        assert!(out.successful, "{:?}", out.error);
+        took
+    };
+    for i in 0..50 {
+        run(i).await;
+    }
+    let mut samples = Vec::with_capacity(calls);
+    for i in 0..calls {
+        samples.push(run(i).await);
+    }
+    app.workbench_shutdown().await;
+    let _ = stop.send(());
+    let _ = server.await;
+    samples
 }

@@ -7,7 +7,10 @@
 pub mod auth;
 pub mod catalog;
 pub mod error;
+pub mod execution;
+pub mod mounts;
 pub mod project;
+pub mod proxy;
 pub mod session;
 pub mod session_exec;
 

@@ -16,6 +16,7 @@ use toolrouter_exec::{Credentials, Executor, ExecutorConfig, PlanInput, ToolOutc
 use crate::auth::accounts::{AccountChoice, Resolved};
 use crate::auth::tokens::{CallCredentials, RefreshFailure};
 use crate::catalog::CatalogTool;
+use crate::execution_log::ExecutionEntry;
 use crate::{App, AppError, AppResult, Caller};
 
 /// `POST /api/v3.1/tools/execute/{slug}`.
@@ -53,7 +54,7 @@ impl ExecRuntime {
         }
     }
 
-    fn get(&self) -> AppResult<&Executor> {
+    pub(crate) fn get(&self) -> AppResult<&Executor> {
         if let Some(e) = self.executor.get() {
             return Ok(e);
         }
@@ -68,9 +69,7 @@ impl ExecRuntime {
     }
 }
 
-fn log_id() -> String {
-    format!("log_{}", uuid::Uuid::now_v7().simple())
-}
+use crate::execution_log::log_id;
 
 fn failed(message: String, account: Option<ConnectedAccount>) -> ToolResult {
     ToolResult {
@@ -90,6 +89,7 @@ impl App {
         slug: &str,
         req: ToolExecution,
     ) -> AppResult<ToolResult> {
+        let started = std::time::Instant::now();
         let tool = self.catalog().tool_get(slug, req.version.as_deref())?;
         let toolkit = tool.toolkit().clone();
         let user_id = req
@@ -132,7 +132,30 @@ impl App {
                 .await?
             }
         };
-        Ok(self.run_tool(&tool, account, &req.arguments).await)
+        // The same argument check as in a session (after the account, so a missing connection
+        // is reported first): a failed result naming every field.
+        let problems = crate::session_exec::argument_problems(&tool, &req.arguments);
+        let result = if problems.is_empty() {
+            self.run_tool(&tool, account, &req.arguments).await
+        } else {
+            failed(
+                format!(
+                    "Invalid arguments for {}: {}",
+                    tool.tool().slug,
+                    problems.join("; ")
+                ),
+                account,
+            )
+        };
+        let user = result
+            .account
+            .as_ref()
+            .map(|a| a.user_id.clone())
+            .or_else(|| user_id.map(str::to_owned));
+        let mut entry = ExecutionEntry::new(caller, None, user, &tool.tool().slug);
+        entry.fill(&result, &req.arguments, Some(&tool.tool().input), started);
+        self.log_execution(entry);
+        Ok(result)
     }
 
     /// The account a call by `user_id` uses, or an error saying what to connect.
@@ -143,7 +166,20 @@ impl App {
         tool: &CatalogTool,
         choice: &AccountChoice,
     ) -> AppResult<Option<ConnectedAccount>> {
-        let toolkit = tool.toolkit();
+        let what = format!("tool {}", tool.tool().slug);
+        self.account_for_toolkit(project, user_id, tool.toolkit(), &what, choice)
+            .await
+    }
+
+    /// The account a call by `user_id` to `toolkit` uses (`what` names the call in errors).
+    pub(crate) async fn account_for_toolkit(
+        &self,
+        project: &ProjectId,
+        user_id: Option<&str>,
+        toolkit: &std::sync::Arc<toolrouter_catalog::ToolkitDef>,
+        what: &str,
+        choice: &AccountChoice,
+    ) -> AppResult<Option<ConnectedAccount>> {
         if crate::auth::is_no_auth(toolkit) {
             return Ok(None);
         }
@@ -151,8 +187,7 @@ impl App {
             return Err(AppError::new(
                 ErrorCode::ValidationFailed,
                 format!(
-                    "tool {} needs a connected account: give `user_id` or `connected_account_id`",
-                    tool.tool().slug
+                    "{what} needs a connected account: give `user_id` or `connected_account_id`"
                 ),
             ));
         };

@@ -7,14 +7,21 @@
 
 pub mod auth;
 pub mod catalog;
+mod custom_search;
 mod error;
 pub mod execute;
+pub mod execution_log;
+pub mod files;
 mod keys;
+mod large_result;
 mod meta;
 pub mod page;
+pub mod proxy;
 pub mod session;
 pub mod session_exec;
 pub mod vault;
+pub mod wait;
+pub mod workbench;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +52,14 @@ pub struct AppConfig {
     pub auth: AuthSettings,
     /// Outbound HTTP of tool calls (timeouts, size cap, which private addresses are allowed).
     pub exec: toolrouter_exec::ExecutorConfig,
+    /// Where each session's files live on the host: `<files_root>/<session id>`. The workbench
+    /// mounts that directory at `/mnt/files`; large tool results are saved there too.
+    pub files_root: std::path::PathBuf,
+    /// Session results whose serialized `data` is larger are saved as a session file and
+    /// returned as a reference with a preview (`large_result.rs`).
+    pub large_result_bytes: usize,
+    /// How long the files mount's signed upload and download URLs stay valid.
+    pub file_url_ttl: Duration,
 }
 
 impl Default for AppConfig {
@@ -53,6 +68,9 @@ impl Default for AppConfig {
             key_cache_ttl: Duration::from_secs(10),
             auth: AuthSettings::default(),
             exec: toolrouter_exec::ExecutorConfig::default(),
+            files_root: std::path::PathBuf::from("toolrouter-data/files"),
+            large_result_bytes: 256 * 1024,
+            file_url_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -72,6 +90,12 @@ struct Inner {
     key_cache: moka::sync::Cache<[u8; 32], Caller>,
     auth: auth::AuthRuntime,
     exec: execute::ExecRuntime,
+    files_root: std::path::PathBuf,
+    execution_log: execution_log::ExecutionLog,
+    large_result_bytes: usize,
+    file_url_ttl: Duration,
+    /// The sandboxes, once [`App::start_workbench`] ran (`workbench.rs`).
+    workbench: workbench::WorkbenchSlot,
 }
 
 impl App {
@@ -94,6 +118,11 @@ impl App {
                 key_cache,
                 auth: auth::AuthRuntime::new(config.auth.clone()),
                 exec: execute::ExecRuntime::new(config.exec.clone()),
+                files_root: config.files_root.clone(),
+                execution_log: execution_log::ExecutionLog::new(),
+                large_result_bytes: config.large_result_bytes,
+                file_url_ttl: config.file_url_ttl,
+                workbench: workbench::WorkbenchSlot::default(),
             }),
         }
     }
@@ -105,6 +134,12 @@ impl App {
 
     fn store(&self) -> &dyn Store {
         self.inner.store.as_ref()
+    }
+
+    /// The host directory holding one session's files (`/mnt/files` inside its workbench).
+    /// Not created here: writers create it on first use.
+    pub fn session_files_dir(&self, session: &toolrouter_core::SessionId) -> std::path::PathBuf {
+        self.inner.files_root.join(session.as_str())
     }
 
     /// Storage backend name, for logs and readiness.

@@ -217,7 +217,7 @@ fn parse_session_id(id: &str) -> AppResult<SessionId> {
     SessionId::parse(id.trim()).ok_or_else(|| session_not_found(id))
 }
 
-fn bad_cursor() -> AppError {
+pub(crate) fn bad_cursor() -> AppError {
     AppError::new(
         ErrorCode::ValidationFailed,
         "query parameter `cursor` is not a cursor this server issued",
@@ -229,7 +229,7 @@ fn bad_cursor() -> AppError {
 }
 
 /// A keyset page from storage as the API's page (`offset` gives the page number).
-fn keyset_page<T, U>(
+pub(crate) fn keyset_page<T, U>(
     page: toolrouter_store::Page<T>,
     limit: u64,
     f: impl FnMut(T) -> U,
@@ -552,7 +552,10 @@ impl App {
     }
 
     /// Validates custom tools and assigns their `LOCAL_…` slugs. `None` when none were sent.
-    fn assign_custom(&self, custom: &CustomTools) -> AppResult<Option<AssignedCustomTools>> {
+    pub(crate) fn assign_custom(
+        &self,
+        custom: &CustomTools,
+    ) -> AppResult<Option<AssignedCustomTools>> {
         if custom.tools.is_empty() && custom.toolkits.is_empty() {
             return Ok(None);
         }
@@ -684,6 +687,12 @@ impl App {
     pub async fn session_get(&self, caller: &Caller, id: &str) -> AppResult<SessionView> {
         let session = self.load_session(caller, id).await?;
         Ok(self.session_view(session, None))
+    }
+
+    /// The stored session alone (the caller's; unknown or deleted → 404), without the view's
+    /// derived tool list and prompt: for the MCP endpoint, which checks it on every request.
+    pub async fn session_find(&self, caller: &Caller, id: &str) -> AppResult<Session> {
+        self.load_session(caller, id).await
     }
 
     /// `GET /tool_router/session?user_id=…`: the project's sessions, newest first.
@@ -823,6 +832,8 @@ impl App {
         if !deleted {
             return Err(session_not_found(id));
         }
+        // Its sandbox and files go with it (`workbench.rs`).
+        self.workbench_forget(&sid).await;
         tracing::info!(session = %sid, project = %caller.project_id, "session deleted");
         Ok(sid)
     }

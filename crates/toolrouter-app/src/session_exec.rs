@@ -4,8 +4,10 @@
 //! Meta tools implemented here: COMPOSIO_SEARCH_TOOLS (the `/search` answer as `data`),
 //! COMPOSIO_GET_TOOL_SCHEMAS (close-match suggestions for unknown slugs),
 //! COMPOSIO_MULTI_EXECUTE_TOOL (≤ 50 app tools in parallel, results in input order, §6.4 item
-//! shape) and COMPOSIO_MANAGE_CONNECTIONS (status per toolkit, links for missing ones). The
-//! others answer a `failed` result saying they are not available yet. A meta tool the session
+//! shape) and COMPOSIO_MANAGE_CONNECTIONS (status per toolkit, links for missing ones);
+//! COMPOSIO_WAIT_FOR_CONNECTIONS is `wait.rs`, the workbench tools `workbench.rs`. The others
+//! answer a `failed` result saying they are not available yet. Every run is logged
+//! (`execution_log.rs`) and app tools go through `run_session_tool`. A meta tool the session
 //! does not expose is 403. Search, schemas and suggestions never name a tool the session's
 //! filters do not allow.
 //!
@@ -191,8 +193,9 @@ impl App {
         };
         if let Some(meta) = MetaTool::parse(req.tool_slug.trim()) {
             if !config.meta_tools().contains(&meta) {
+                // A 400, as the seeds say of a disabled workbench's direct calls.
                 return Err(AppError::new(
-                    ErrorCode::Forbidden,
+                    ErrorCode::BadRequest,
                     format!(
                         "Meta tool `{}` is not enabled in this session.",
                         meta.slug()
@@ -201,7 +204,21 @@ impl App {
                 .with_fix("Enable it in the session configuration (PATCH the session)."));
             }
             let sid = session.id.to_string();
-            return self.run_meta(caller, &sid, &config, meta, &arguments).await;
+            let started = std::time::Instant::now();
+            let result = self.run_meta(caller, &sid, &config, meta, &arguments).await;
+            if let Ok(r) = &result {
+                self.log_session_run(
+                    caller,
+                    &sid,
+                    &config,
+                    meta.slug(),
+                    &arguments,
+                    None,
+                    r,
+                    started,
+                );
+            }
+            return result;
         }
         if meta_only {
             return Err(AppError::new(
@@ -210,12 +227,21 @@ impl App {
             )
             .with_fix("Run app tools with POST …/{session}/execute."));
         }
-        self.run_session_tool(caller, &config, &req.tool_slug, arguments, req.account)
-            .await
+        let sid = session.id.to_string();
+        self.run_session_tool(
+            caller,
+            &sid,
+            &config,
+            &req.tool_slug,
+            arguments,
+            req.account,
+        )
+        .await
     }
 
-    /// One app tool of the session, checked, validated and run.
-    async fn run_session_tool(
+    /// One app tool of the session, checked, validated and run (not yet logged: callers use
+    /// `run_session_tool`, which logs and offloads large results).
+    pub(crate) async fn run_session_tool_unlogged(
         &self,
         caller: &Caller,
         config: &SessionConfig,
@@ -272,9 +298,20 @@ impl App {
                 }
                 Err(e) => failed(e),
             }),
-            MetaTool::MultiExecuteTool => {
-                Ok(self.meta_multi_execute(caller, config, arguments).await)
+            MetaTool::MultiExecuteTool => Ok(self
+                .meta_multi_execute(caller, session_id, config, arguments)
+                .await),
+            MetaTool::RemoteWorkbench => {
+                self.meta_remote_workbench(caller, session_id, config, arguments)
+                    .await
             }
+            MetaTool::RemoteBashTool => {
+                self.meta_remote_bash(caller, session_id, config, arguments)
+                    .await
+            }
+            MetaTool::WaitForConnections => Ok(self
+                .meta_wait_for_connections(caller, session_id, config, arguments)
+                .await),
             other => Ok(failed(format!(
                 "{} is not available on this server yet.",
                 other.slug()
@@ -675,6 +712,7 @@ impl App {
     async fn meta_multi_execute(
         &self,
         caller: &Caller,
+        session_id: &str,
         config: &Arc<SessionConfig>,
         arguments: &Value,
     ) -> ToolResult {
@@ -696,6 +734,7 @@ impl App {
                 .to_owned();
             let args = item.get("arguments").cloned().unwrap_or(Value::Null);
             let (app, caller, config) = (self.clone(), caller.clone(), config.clone());
+            let sid = session_id.to_owned();
             tasks.spawn(async move {
                 let outcome = if slug.trim().is_empty() {
                     Err(format!("`tools[{index}].tool_slug`: required."))
@@ -712,7 +751,7 @@ impl App {
                     } else {
                         args
                     };
-                    app.run_session_tool(&caller, &config, &slug, args, None)
+                    app.run_session_tool(&caller, &sid, &config, &slug, args, None)
                         .await
                         .map_err(|e| e.message)
                 };
@@ -773,7 +812,7 @@ pub struct SearchQuery {
 }
 
 /// The queries of a COMPOSIO_SEARCH_TOOLS call, or what is wrong with them.
-fn search_queries(arguments: &Value) -> Result<Vec<SearchQuery>, String> {
+pub(crate) fn search_queries(arguments: &Value) -> Result<Vec<SearchQuery>, String> {
     let Some(list) = arguments.get("queries").and_then(Value::as_array) else {
         return Err("`queries`: required, an array of {use_case, known_fields?}.".to_owned());
     };

@@ -208,7 +208,6 @@ mod custom;
 mod error;
 pub mod provider;
 mod session;
-pub mod wire;
 
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use config::{
@@ -224,3 +223,8 @@ pub use session::{
 
 /// The wire types shared with the server, for the values sessions return.
 pub use toolrouter_api as api;
+/// The wire types of searching, linking and answering approvals, which this API takes and
+/// returns as they are.
+pub use toolrouter_api::session_exec::{
+    AclConfigForShared, SearchQueryBody, SearchRequest, SearchResponse, UserInputResponse,
+};

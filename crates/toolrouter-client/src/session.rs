@@ -23,17 +23,17 @@ use toolrouter_api::session::{
     AttachRequest, PreloadToolsEcho, SessionConfigEcho, SessionDeleted, SessionResponse,
     SessionToolkitItem,
 };
-use toolrouter_api::session_exec::ExecuteRequest;
+use toolrouter_api::session_exec::{
+    AclConfigForShared, ExecuteMetaRequest, ExecuteRequest, ExecuteResponse, LinkExperimental,
+    LinkRequest, LinkResponse, SearchQueryBody, SearchRequest, SearchResponse, ToolRun,
+    UserInputResponse,
+};
 
 use crate::client::{Call, Client};
 use crate::config::{SessionConfig, SessionUpdate};
 use crate::custom::{CustomSet, CustomTool, CustomToolkit, Routes, ToolContext};
 use crate::error::Error;
 use crate::provider::{Provider, ToolCall, ToolOutcome};
-use crate::wire::{
-    AclConfigForShared, ExecuteResponse, LinkExperimental, LinkRequest, LinkResponse,
-    MetaExecuteRequest, SearchQuery, SearchRequest, SearchResponse, UserInputResponse,
-};
 
 /// The meta tool whose items may include custom tools, split between here and the server.
 const MULTI_EXECUTE: &str = "COMPOSIO_MULTI_EXECUTE_TOOL";
@@ -49,6 +49,17 @@ pub enum ResultType {
     Failed,
     /// A hook blocked the call.
     Blocked,
+}
+
+impl ResultType {
+    /// The wire name: `completed`, `failed` or `blocked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultType::Completed => "completed",
+            ResultType::Failed => "failed",
+            ResultType::Blocked => "blocked",
+        }
+    }
 }
 
 /// The result of running a tool. A failed run is a result, not an [`Error`]: the model reads
@@ -82,42 +93,47 @@ impl ToolResult {
     }
 
     fn from_wire(tool: &str, r: ExecuteResponse) -> Result<ToolResult, Error> {
-        let data = match r.data {
-            Value::Null => json!({}),
-            d => d,
+        let ran = |run: ToolRun, result_type: ResultType| {
+            let error = match result_type {
+                // A failure always says why, even when the server did not.
+                ResultType::Failed => {
+                    Some(run.error.unwrap_or_else(|| "the tool failed".to_owned()))
+                }
+                _ => run.error,
+            };
+            ToolResult {
+                data: match run.data {
+                    Value::Null => json!({}),
+                    d => d,
+                },
+                successful: result_type == ResultType::Completed,
+                error,
+                result_type,
+                log_id: Some(run.log_id).filter(|l| !l.is_empty()),
+                instant_charge: run.instant_charge,
+            }
         };
-        let (result_type, error) = match r.result_type.as_deref() {
-            Some("input_required") => {
+        Ok(match r {
+            ExecuteResponse::Completed(run) => ran(run, ResultType::Completed),
+            ExecuteResponse::Failed(run) => ran(run, ResultType::Failed),
+            ExecuteResponse::Blocked(b) => ToolResult {
+                data: json!({}),
+                error: Some(b.message.unwrap_or_else(|| "blocked".to_owned())),
+                successful: false,
+                result_type: ResultType::Blocked,
+                log_id: b.log_id,
+                instant_charge: None,
+            },
+            ExecuteResponse::InputRequired(q) => {
                 return Err(Error::InputRequired {
                     tool: tool.to_owned(),
-                    input_requests: r.input_requests.unwrap_or_else(|| json!({})),
-                    request_state: r.request_state,
+                    input_requests: match q.input_requests {
+                        Value::Null => json!({}),
+                        v => v,
+                    },
+                    request_state: q.request_state,
                 });
             }
-            Some("blocked") => (
-                ResultType::Blocked,
-                Some(
-                    r.message
-                        .or(r.error)
-                        .unwrap_or_else(|| "blocked".to_owned()),
-                ),
-            ),
-            Some("failed") => (
-                ResultType::Failed,
-                Some(r.error.unwrap_or_else(|| "the tool failed".to_owned())),
-            ),
-            Some("completed") => (ResultType::Completed, r.error),
-            // Older answers have no result type: the error decides, as in the TS SDK.
-            _ if r.error.is_some() => (ResultType::Failed, r.error),
-            _ => (ResultType::Completed, None),
-        };
-        Ok(ToolResult {
-            data,
-            successful: result_type == ResultType::Completed,
-            error,
-            result_type,
-            log_id: r.log_id,
-            instant_charge: r.instant_charge,
         })
     }
 
@@ -617,15 +633,9 @@ impl Session {
                 arguments
             }),
             account: options.account,
-            input_responses: options
-                .input_responses
-                .and_then(|r| serde_json::to_value(r).ok()),
+            input_responses: options.input_responses,
             request_state: options.request_state,
-            experimental: self
-                .custom
-                .set
-                .experimental()
-                .and_then(|e| serde_json::to_value(e).ok()),
+            experimental: self.custom.set.experimental(),
             ..ExecuteRequest::default()
         };
         let call = Call::post(
@@ -740,7 +750,7 @@ impl Session {
 
     /// Runs a meta tool through `/execute_meta` (Python's `session.execute_meta`).
     pub async fn execute_meta(&self, slug: &str, arguments: Value) -> Result<ToolResult, Error> {
-        let body = MetaExecuteRequest {
+        let body = ExecuteMetaRequest {
             slug: slug.to_owned(),
             arguments: Some(arguments),
             input_responses: None,
@@ -760,13 +770,11 @@ impl Session {
     /// Finds tools for a task, e.g. `"send an email"`.
     pub async fn search(&self, query: &str) -> Result<SearchResponse, Error> {
         self.search_with(SearchRequest {
-            queries: vec![SearchQuery {
+            queries: vec![SearchQueryBody {
                 use_case: query.to_owned(),
                 known_fields: None,
             }],
-            model: None,
-            search_strategy: None,
-            experimental: None,
+            ..SearchRequest::default()
         })
         .await
     }

@@ -57,7 +57,7 @@ pub struct BuildError(#[source] reqwest::Error);
 pub struct Executor {
     client: reqwest::Client,
     policy: Arc<OutboundPolicy>,
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     max_response_bytes: usize,
 }
 
@@ -144,7 +144,7 @@ impl Executor {
         outcome
     }
 
-    fn check_literal_host(&self, url: &Url) -> Result<(), Refused> {
+    pub(crate) fn check_literal_host(&self, url: &Url) -> Result<(), Refused> {
         let host = url.host_str().unwrap_or_default();
         match host
             .trim_start_matches('[')
@@ -157,7 +157,7 @@ impl Executor {
         }
     }
 
-    async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         request: &PlannedRequest,
         url: Url,

@@ -13,10 +13,15 @@ mod execute;
 mod guard;
 mod outcome;
 mod plan;
+mod proxy;
 mod transform;
 
 pub use credentials::{CredentialValue, Credentials};
 pub use execute::{BuildError, Executor, ExecutorConfig};
 pub use guard::{InvalidNet, IpNet, OutboundPolicy, Refused, non_public_reason};
+pub use http::Method;
 pub use outcome::{FailureKind, NextPage, ToolOutcome};
 pub use plan::{PlanError, PlanInput, PlannedRequest, plan};
+pub use proxy::{
+    ProxyBody, ProxyError, ProxyInput, ProxyResponse, ProxyResponseBody, resolve_endpoint,
+};

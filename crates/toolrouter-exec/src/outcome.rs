@@ -86,7 +86,7 @@ pub(crate) struct RawResponse {
 }
 
 /// The body as JSON: parsed when it is JSON, `{"text": …}` when it is not, `{}` when empty.
-fn parse_body(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Value {
+pub(crate) fn parse_body(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Value {
     if status == StatusCode::NO_CONTENT || body.iter().all(u8::is_ascii_whitespace) {
         return json!({});
     }
@@ -339,7 +339,7 @@ pub(crate) fn scrub(text: &str, secrets: &[SecretString]) -> String {
     out
 }
 
-fn scrub_value(value: Value, secrets: &[SecretString]) -> Value {
+pub(crate) fn scrub_value(value: Value, secrets: &[SecretString]) -> Value {
     match value {
         Value::String(s) => Value::String(scrub(&s, secrets)),
         Value::Array(items) => {

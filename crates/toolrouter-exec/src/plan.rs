@@ -120,6 +120,26 @@ impl PlannedRequest {
     pub(crate) fn secrets(&self) -> &[SecretString] {
         &self.redact
     }
+
+    /// A request built by hand (proxy calls) rather than planned from a tool definition;
+    /// credentials are added with [`inject_auth`].
+    pub(crate) fn raw(
+        method: Method,
+        url: Url,
+        headers: HeaderMap,
+        body: Option<Vec<u8>>,
+        credentials: &Credentials,
+    ) -> PlannedRequest {
+        PlannedRequest {
+            method,
+            url,
+            headers,
+            body,
+            content_type: None,
+            auth_query: Vec::new(),
+            redact: credentials.secrets().cloned().collect(),
+        }
+    }
 }
 
 impl fmt::Debug for PlannedRequest {
@@ -357,7 +377,7 @@ fn render_path(template: &str, args: &Map<String, Value>) -> Result<String, Plan
 /// Fills `{field}` placeholders from non-secret connection values. A value that could change
 /// the URL's structure (`evil.test/x#`, `a@b`) is refused: a field meant to be a subdomain must
 /// not be able to pick another host's path or userinfo.
-fn fill_base_url(base: &str, creds: &Credentials) -> Result<String, PlanError> {
+pub(crate) fn fill_base_url(base: &str, creds: &Credentials) -> Result<String, PlanError> {
     let mut out = base.to_owned();
     for field in placeholders(base) {
         let value = creds
@@ -429,14 +449,14 @@ fn set_dotted(map: &mut Map<String, Value>, dotted: &str, value: Value) {
     }
 }
 
-fn header_name(name: &str) -> Result<HeaderName, PlanError> {
+pub(crate) fn header_name(name: &str) -> Result<HeaderName, PlanError> {
     HeaderName::from_bytes(name.as_bytes()).map_err(|_| PlanError::InvalidHeader {
         name: name.to_owned(),
         reason: "not a valid header name",
     })
 }
 
-fn header_value(name: &str, value: &str) -> Result<HeaderValue, PlanError> {
+pub(crate) fn header_value(name: &str, value: &str) -> Result<HeaderValue, PlanError> {
     HeaderValue::from_str(value).map_err(|_| PlanError::InvalidHeader {
         name: name.to_owned(),
         reason: "the value holds a line break or other control character",
@@ -462,7 +482,7 @@ fn render_template(
     Ok(SecretString::from(out))
 }
 
-fn inject_auth(
+pub(crate) fn inject_auth(
     planned: &mut PlannedRequest,
     scheme: &AuthScheme,
     creds: &Credentials,

@@ -1,7 +1,8 @@
 //! The HTTP transport of toolrouter.
 //!
 //! [`router`] builds the whole axum application: the `/api/v3.1` wire API (every route behind an
-//! `x-api-key` check), `/healthz`, `/readyz` and `/metrics`. Cross-cutting rules are enforced
+//! `x-api-key` check), each session's MCP endpoint (`/tool_router/{session_id}/mcp`, served by
+//! `toolrouter-mcp`), `/healthz`, `/readyz` and `/metrics`. Cross-cutting rules are enforced
 //! once, in layers, rather than per handler:
 //! - every response carries `x-request-id` (the client's when it sent a sane one);
 //! - every non-2xx response is the contract's error envelope, including the ones produced by
@@ -40,6 +41,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use serve::{ServeError, TlsFiles, serve};
+pub use toolrouter_mcp::McpConfig;
 
 /// The credential header of the API (and of the MCP endpoint).
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("x-api-key");
@@ -51,6 +53,8 @@ pub struct HttpConfig {
     pub body_limit: usize,
     /// Longest a request may take before it is answered 408.
     pub request_timeout: Duration,
+    /// The per-session MCP endpoint (`/tool_router/{session_id}/mcp`): allowed hosts/origins.
+    pub mcp: McpConfig,
 }
 
 impl Default for HttpConfig {
@@ -58,6 +62,7 @@ impl Default for HttpConfig {
         HttpConfig {
             body_limit: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(60),
+            mcp: McpConfig::default(),
         }
     }
 }
@@ -72,10 +77,16 @@ pub struct AppState {
 pub fn router(app: App, config: &HttpConfig) -> Router {
     // Install the recorder before the first request is counted.
     metrics::handle();
+    let mcp = toolrouter_mcp::service(app.clone(), &config.mcp);
     let state = AppState { app };
     let api = routes::api().with_state(state.clone());
     Router::new()
+        // Same origin as the API (the SDKs send credentials to `mcp.url` only then); the
+        // service checks the key and the session itself, and its refusals carry an `AppError`
+        // the envelope layer renders.
+        .route_service("/tool_router/{session_id}/mcp", mcp)
         .merge(routes::connect().with_state(state.clone()))
+        .merge(routes::files().with_state(state.clone()))
         .merge(routes::ops().with_state(state))
         .nest("/api/v3.1", api)
         .fallback(error::route_not_found)

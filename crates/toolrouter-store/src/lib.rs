@@ -11,6 +11,7 @@
 
 mod auth;
 mod common;
+mod execution;
 mod postgres;
 mod rows;
 mod session;
@@ -24,6 +25,7 @@ use async_trait::async_trait;
 use toolrouter_core::{ApiKeyId, ApiKeyRecord, Project, ProjectId, Timestamp};
 
 pub use auth::{AccountFilter, AuthConfigFilter, AuthStore, Page, PageRequest, SealedColumn};
+pub use execution::{ExecutionFilter, ExecutionRecord, ExecutionStore};
 pub use postgres::PgStore;
 pub use session::{SessionStore, SessionUpdate};
 pub use sqlite::SqliteStore;
@@ -85,7 +87,9 @@ pub struct Bootstrap {
 
 /// Everything toolrouter persists.
 #[async_trait]
-pub trait Store: AuthStore + SessionStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    AuthStore + SessionStore + ExecutionStore + Send + Sync + std::fmt::Debug + 'static
+{
     /// Backend name for logs and `/readyz` (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 

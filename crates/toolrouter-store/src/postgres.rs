@@ -111,3 +111,4 @@ impl PgStore {
 impl_store!(PgStore, "postgres");
 crate::auth::impl_auth_store!(PgStore);
 crate::session::impl_session_store!(PgStore);
+crate::execution::impl_execution_store!(PgStore);

@@ -70,3 +70,4 @@ impl SqliteStore {
 impl_store!(SqliteStore, "sqlite");
 crate::auth::impl_auth_store!(SqliteStore);
 crate::session::impl_session_store!(SqliteStore);
+crate::execution::impl_execution_store!(SqliteStore);

@@ -10,6 +10,8 @@
 //!   key, compared in constant time.
 //! - Connect-link tokens and signed, single-use OAuth states ([`new_link_token`],
 //!   [`Keyring::new_oauth_state`]); [`SecretFields`], a credential set sealed as one value.
+//! - [`Keyring::sign_url`] / [`Keyring::verify_url`]: signatures for expiring URLs the server
+//!   accepts without an API key (the files mount's upload and download URLs).
 //! - [`oauth`]: the OAuth2 authorization-code flow with PKCE and token refresh (this crate and
 //!   `exec` are the only ones that make outbound HTTP calls).
 //!
@@ -18,6 +20,7 @@
 mod apikey;
 mod keyring;
 pub mod oauth;
+mod signed;
 mod tokens;
 
 pub use apikey::{API_KEY_PREFIX, ApiKeyHash, NewApiKey, display_prefix, looks_like_api_key};

@@ -59,6 +59,7 @@ mod driver;
 mod error;
 mod files;
 mod isolation;
+pub mod mount;
 mod output;
 mod sandbox;
 mod seccomp;
@@ -74,3 +75,9 @@ pub use isolation::{Isolation, LimitKind, SandboxKind};
 pub use output::{BashOutput, ExecOptions, PythonOutput, RestartCause, SandboxSpec};
 pub use supervisor::{SandboxInfo, Workbench, WorkbenchStatus};
 pub use toolrouter_core::session::SandboxSize;
+
+/// Whether this process can run sandboxes (each runs as its own uid, so it must be root): the
+/// binary's `auto` mode asks this.
+pub fn running_as_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}

@@ -125,6 +125,7 @@ pub(crate) fn app_config(s: &Settings, bound: Option<SocketAddr>) -> anyhow::Res
             policy: outbound_policy(&s.outbound_allow)?,
             ..ExecutorConfig::default()
         },
+        files_root: s.files_root(),
         ..AppConfig::default()
     })
 }

@@ -86,7 +86,8 @@ pub(crate) struct ServeArgs {
     /// Largest request body in bytes. [default: 4194304]
     #[arg(long, env = "TOOLROUTER_BODY_LIMIT", value_name = "BYTES")]
     pub(crate) body_limit: Option<usize>,
-    /// Seconds a request may take before it is answered 408. [default: 60]
+    /// Seconds a request may take before it is answered 408. [default: 60, or the workbench's
+    /// exec timeout + 30 when the workbench is on]
     #[arg(long, env = "TOOLROUTER_REQUEST_TIMEOUT", value_name = "SECS")]
     pub(crate) request_timeout: Option<u64>,
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM. [default: 30]
@@ -129,6 +130,65 @@ pub(crate) struct ServeArgs {
         value_name = "HOST|CIDR"
     )]
     pub(crate) outbound_allow: Vec<String>,
+    /// A host name (or `host:port`) the per-session MCP endpoint answers, against DNS
+    /// rebinding; `*` accepts any. Repeatable; in the environment, a comma-separated list.
+    /// [default: localhost, 127.0.0.1, [::1], the listen address and public_url's host]
+    #[arg(
+        long = "mcp-allowed-host",
+        env = "TOOLROUTER_MCP_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOST"
+    )]
+    pub(crate) mcp_allowed_hosts: Vec<String>,
+    /// A browser origin (`scheme://host[:port]`) allowed to call the MCP endpoint; when none is
+    /// given, any origin may (requests still need the API key). Repeatable; comma-separated in
+    /// the environment.
+    #[arg(
+        long = "mcp-allowed-origin",
+        env = "TOOLROUTER_MCP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    pub(crate) mcp_allowed_origins: Vec<String>,
+    /// Code sandboxes for COMPOSIO_REMOTE_WORKBENCH / COMPOSIO_REMOTE_BASH_TOOL: `on`, `off`,
+    /// or `auto` (on when running as root, which sandboxes need: each runs as its own uid).
+    /// Off, those tools answer that the server runs no workbench. [default: auto]
+    #[arg(long, env = "TOOLROUTER_WORKBENCH", value_name = "MODE")]
+    pub(crate) workbench: Option<WorkbenchMode>,
+    /// Where sandboxed sessions' files (`files/<session>`, also the files mount) and the
+    /// sandboxes' sockets live while the workbench is on. Every parent directory must be
+    /// traversable (o+x) by the sandbox uids, so it is not inside the 0700 data dir.
+    /// [default: <data-dir>-workbench]
+    #[arg(long, env = "TOOLROUTER_WORKBENCH_DIR", value_name = "DIR")]
+    pub(crate) workbench_dir: Option<PathBuf>,
+    /// Seconds a sandbox may sit unused before it is stopped (its files stay). [default: 900]
+    #[arg(long, env = "TOOLROUTER_WORKBENCH_IDLE_TIMEOUT", value_name = "SECS")]
+    pub(crate) workbench_idle_timeout: Option<u64>,
+    /// Sandboxes running at once; a session starting one more gets a 429. [default: 64]
+    #[arg(long, env = "TOOLROUTER_WORKBENCH_MAX_SANDBOXES", value_name = "N")]
+    pub(crate) workbench_max_sandboxes: Option<u32>,
+    /// Seconds one workbench call may run before it is interrupted. Keep it below
+    /// --request-timeout. [default: 180]
+    #[arg(long, env = "TOOLROUTER_WORKBENCH_EXEC_TIMEOUT", value_name = "SECS")]
+    pub(crate) workbench_exec_timeout: Option<u64>,
+}
+
+/// Whether the server runs code sandboxes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum WorkbenchMode {
+    Auto,
+    On,
+    Off,
+}
+
+/// The workbench's settings, resolved (`None` in [`Settings`] when it is off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WorkbenchSettings {
+    pub(crate) dir: PathBuf,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_sandboxes: u32,
+    pub(crate) exec_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -161,8 +221,15 @@ struct FileConfig {
     public_url: Option<String>,
     callback_urls: Option<Vec<String>>,
     outbound_allow: Option<Vec<String>>,
+    mcp_allowed_hosts: Option<Vec<String>>,
+    mcp_allowed_origins: Option<Vec<String>>,
     /// `[managed_auth.<toolkit>]`: the operator's OAuth apps.
     managed_auth: Option<BTreeMap<String, crate::auth::ManagedAuthEntry>>,
+    workbench: Option<WorkbenchMode>,
+    workbench_dir: Option<PathBuf>,
+    workbench_idle_timeout: Option<u64>,
+    workbench_max_sandboxes: Option<u32>,
+    workbench_exec_timeout: Option<u64>,
 }
 
 /// Every setting, resolved.
@@ -187,7 +254,23 @@ pub(crate) struct Settings {
     /// Callback URLs every project may use (file, then flags/environment).
     pub(crate) callback_urls: Vec<String>,
     pub(crate) outbound_allow: Vec<String>,
+    /// Extra hosts of the MCP endpoint (file, then flags/environment); `*` means any.
+    pub(crate) mcp_allowed_hosts: Vec<String>,
+    pub(crate) mcp_allowed_origins: Vec<String>,
     pub(crate) managed_auth: BTreeMap<String, crate::auth::ManagedAuthEntry>,
+    /// `None` when the workbench is off.
+    pub(crate) workbench: Option<WorkbenchSettings>,
+}
+
+impl Settings {
+    /// Where session files live: the workbench's directory when it runs (sandboxes must reach
+    /// it), else inside the data dir.
+    pub(crate) fn files_root(&self) -> PathBuf {
+        match &self.workbench {
+            Some(w) => w.dir.join("files"),
+            None => self.data_dir.join("files"),
+        }
+    }
 }
 
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
@@ -218,6 +301,13 @@ const KNOWN_ENV: &[&str] = &[
     "TOOLROUTER_PUBLIC_URL",
     "TOOLROUTER_CALLBACK_URLS",
     "TOOLROUTER_OUTBOUND_ALLOW",
+    "TOOLROUTER_MCP_ALLOWED_HOSTS",
+    "TOOLROUTER_MCP_ALLOWED_ORIGINS",
+    "TOOLROUTER_WORKBENCH",
+    "TOOLROUTER_WORKBENCH_DIR",
+    "TOOLROUTER_WORKBENCH_IDLE_TIMEOUT",
+    "TOOLROUTER_WORKBENCH_MAX_SANDBOXES",
+    "TOOLROUTER_WORKBENCH_EXEC_TIMEOUT",
     // Read by the client commands, not the server.
     "TOOLROUTER_API_KEY",
     "TOOLROUTER_BASE_URL",
@@ -272,6 +362,56 @@ impl Settings {
             };
             toolkit_base_urls.insert(slug.trim().to_owned(), url.trim().to_owned());
         }
+        let workbench_on = match serve
+            .workbench
+            .or(file.workbench)
+            .unwrap_or(WorkbenchMode::Auto)
+        {
+            WorkbenchMode::On => true,
+            WorkbenchMode::Off => false,
+            WorkbenchMode::Auto => toolrouter_workbench::running_as_root(),
+        };
+        let workbench = if workbench_on {
+            let max_sandboxes = serve
+                .workbench_max_sandboxes
+                .or(file.workbench_max_sandboxes)
+                .unwrap_or(64);
+            if max_sandboxes == 0 {
+                bail!(
+                    "workbench_max_sandboxes must be at least 1 (use --workbench off to disable)"
+                );
+            }
+            let mut sibling = data_dir.clone().into_os_string();
+            sibling.push("-workbench");
+            Some(WorkbenchSettings {
+                // Absolute: bubblewrap binds it from the sandbox's side.
+                dir: std::path::absolute(
+                    serve
+                        .workbench_dir
+                        .clone()
+                        .or(file.workbench_dir)
+                        .unwrap_or_else(|| PathBuf::from(sibling)),
+                )
+                .context("cannot resolve the workbench directory")?,
+                idle_timeout: Duration::from_secs(
+                    serve
+                        .workbench_idle_timeout
+                        .or(file.workbench_idle_timeout)
+                        .unwrap_or(900)
+                        .max(1),
+                ),
+                max_sandboxes,
+                exec_timeout: Duration::from_secs(
+                    serve
+                        .workbench_exec_timeout
+                        .or(file.workbench_exec_timeout)
+                        .unwrap_or(180)
+                        .max(1),
+                ),
+            })
+        } else {
+            None
+        };
         Ok(Settings {
             data_dir,
             database_url: common.database_url.clone().or(file.database_url),
@@ -297,11 +437,17 @@ impl Settings {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             tls,
             body_limit,
+            // A workbench call may run for its whole exec timeout: by default requests get
+            // longer than that, so the call answers rather than a 408.
             request_timeout: Duration::from_secs(
                 serve
                     .request_timeout
                     .or(file.request_timeout)
-                    .unwrap_or(60)
+                    .unwrap_or_else(|| {
+                        workbench
+                            .as_ref()
+                            .map_or(60, |w| 60.max(w.exec_timeout.as_secs() + 30))
+                    })
                     .max(1),
             ),
             shutdown_grace: Duration::from_secs(
@@ -324,7 +470,24 @@ impl Settings {
                 .into_iter()
                 .chain(serve.outbound_allow.iter().cloned())
                 .collect(),
+            mcp_allowed_hosts: file
+                .mcp_allowed_hosts
+                .unwrap_or_default()
+                .into_iter()
+                .chain(serve.mcp_allowed_hosts.iter().cloned())
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            mcp_allowed_origins: file
+                .mcp_allowed_origins
+                .unwrap_or_default()
+                .into_iter()
+                .chain(serve.mcp_allowed_origins.iter().cloned())
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
             managed_auth: file.managed_auth.unwrap_or_default(),
+            workbench,
         })
     }
 }
@@ -370,6 +533,63 @@ mod tests {
             s.master_key_file,
             PathBuf::from("./toolrouter-data/master.key")
         );
+    }
+
+    #[test]
+    fn workbench_settings_resolve_with_their_defaults() {
+        let off = ServeArgs {
+            workbench: Some(WorkbenchMode::Off),
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(&CommonArgs::default(), &off).unwrap();
+        assert_eq!(s.workbench, None);
+        assert_eq!(s.files_root(), PathBuf::from("./toolrouter-data/files"));
+        assert_eq!(s.request_timeout, Duration::from_secs(60));
+
+        let on = ServeArgs {
+            workbench: Some(WorkbenchMode::On),
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(&CommonArgs::default(), &on).unwrap();
+        assert_eq!(
+            s.workbench,
+            Some(WorkbenchSettings {
+                dir: std::path::absolute("./toolrouter-data-workbench").unwrap(),
+                idle_timeout: Duration::from_secs(900),
+                max_sandboxes: 64,
+                exec_timeout: Duration::from_secs(180),
+            })
+        );
+        assert_eq!(
+            s.files_root(),
+            std::path::absolute("./toolrouter-data-workbench/files").unwrap()
+        );
+        // Requests outlast the longest workbench call unless the operator says otherwise.
+        assert_eq!(s.request_timeout, Duration::from_secs(210));
+
+        let (_d, path) = write(
+            "workbench = \"on\"\nworkbench_dir = \"/srv/wb\"\nworkbench_exec_timeout = 20\n\
+             workbench_max_sandboxes = 3\nrequest_timeout = 25\n",
+        );
+        let common = CommonArgs {
+            config: Some(path),
+            ..CommonArgs::default()
+        };
+        let s = Settings::resolve(&common, &ServeArgs::default()).unwrap();
+        let w = s.workbench.clone().unwrap();
+        assert_eq!(
+            (w.dir, w.exec_timeout, w.max_sandboxes),
+            (PathBuf::from("/srv/wb"), Duration::from_secs(20), 3)
+        );
+        assert_eq!(s.request_timeout, Duration::from_secs(25));
+
+        let zero = ServeArgs {
+            workbench: Some(WorkbenchMode::On),
+            workbench_max_sandboxes: Some(0),
+            ..ServeArgs::default()
+        };
+        let err = Settings::resolve(&CommonArgs::default(), &zero).unwrap_err();
+        assert!(err.to_string().contains("workbench_max_sandboxes"), "{err}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! turns errors into exit codes; everything else lives in the library crates.
 
 mod auth;
+mod cli;
 mod config;
 mod keys;
 mod serve;
@@ -48,6 +49,12 @@ enum Command {
     /// Master-key operations: rotate the key, re-encrypt stored secrets.
     #[command(subcommand)]
     Vault(vault::VaultCommand),
+    /// Sessions on a running server: create, get, list, delete (client).
+    Sessions(cli::SessionsArgs),
+    /// Search for tools and run them in a session on a running server (client).
+    Tools(cli::ToolsArgs),
+    /// Connect a user's account: print the link, wait until it is ACTIVE (client).
+    Connect(cli::ConnectArgs),
 }
 
 fn init_logging(format: LogFormat, filter: &str) -> anyhow::Result<()> {
@@ -230,6 +237,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(&settings, cmd).await,
         Command::Toolkits(cmd) => toolkits::run(&settings, cmd),
         Command::Vault(cmd) => vault::run(&settings, cmd).await,
+        Command::Sessions(args) => cli::sessions(&settings.data_dir, args).await,
+        Command::Tools(args) => cli::tools(&settings.data_dir, args).await,
+        Command::Connect(args) => cli::connect(&settings.data_dir, args).await,
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::ErrorKind;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use toolrouter_http::{HttpConfig, TlsFiles};
+use toolrouter_http::{HttpConfig, McpConfig, TlsFiles};
 
 use crate::config::Settings;
 use crate::{open_app_at, out};
@@ -39,11 +39,15 @@ pub(crate) async fn run(s: &Settings) -> anyhow::Result<()> {
             path.display()
         ));
     }
+    if let Some(w) = &s.workbench {
+        start_workbench(&app, w, s.request_timeout).await?;
+    }
     let router = toolrouter_http::router(
         app.clone(),
         &HttpConfig {
             body_limit: s.body_limit,
             request_timeout: s.request_timeout,
+            mcp: mcp_config(s, addr),
         },
     );
     let tls = s.tls.clone().map(|(cert, key)| TlsFiles { cert, key });
@@ -57,8 +61,89 @@ pub(crate) async fn run(s: &Settings) -> anyhow::Result<()> {
         "toolrouter ready on {scheme}://{addr}"
     );
     toolrouter_http::serve(listener, router, tls, shutdown_signal(), s.shutdown_grace).await?;
+    app.workbench_shutdown().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The parent cgroup of this server's sandboxes, unique per workbench directory: a server sweeps
+/// leftover sandbox cgroups under its parent at start and removes the parent at shutdown, so two
+/// servers on one host (other data directories) must never share it.
+fn cgroup_name(dir: &std::path::Path) -> String {
+    use sha2::Digest;
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let digest = sha2::Sha256::digest(dir.as_os_str().as_encoded_bytes());
+    let tag: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    format!("toolrouter-workbench-{tag}")
+}
+
+/// Starts the sandboxes over the workbench directory (`files/` is the app's files root).
+async fn start_workbench(
+    app: &toolrouter_app::App,
+    w: &crate::config::WorkbenchSettings,
+    request_timeout: std::time::Duration,
+) -> anyhow::Result<()> {
+    let mut config =
+        toolrouter_workbench::WorkbenchConfig::new(w.dir.join("files"), w.dir.join("run"));
+    config.cgroup_name = cgroup_name(&w.dir);
+    config.idle_timeout = w.idle_timeout;
+    config.max_sandboxes = w.max_sandboxes;
+    config.call_timeout = w.exec_timeout;
+    if request_timeout <= w.exec_timeout {
+        tracing::warn!(
+            request_timeout_s = request_timeout.as_secs(),
+            workbench_exec_timeout_s = w.exec_timeout.as_secs(),
+            "--request-timeout is not above --workbench-exec-timeout: long workbench calls will be answered 408 before they finish"
+        );
+    }
+    app.start_workbench(config).await.with_context(|| {
+        format!(
+            "cannot start the workbench in {} (run as root, or pass --workbench off)",
+            w.dir.display()
+        )
+    })?;
+    if let Some(status) = app.workbench_status() {
+        tracing::info!(
+            isolation = status.isolation.as_str(),
+            max_sandboxes = status.max_sandboxes,
+            "workbench on"
+        );
+    }
+    Ok(())
+}
+
+/// The MCP endpoint's allowed hosts: loopback, the address listened on, `public_url`'s host and
+/// the operator's list (`*` in it turns the check off: a proxy in front checks hosts).
+fn mcp_config(s: &Settings, addr: std::net::SocketAddr) -> McpConfig {
+    let mut config = McpConfig::loopback();
+    let origins = s.mcp_allowed_origins.clone();
+    if s.mcp_allowed_hosts.iter().any(|h| h == "*") {
+        return McpConfig {
+            allowed_hosts: None,
+            allowed_origins: origins,
+        };
+    }
+    let hosts = config.allowed_hosts.get_or_insert_with(Vec::new);
+    if !addr.ip().is_unspecified() {
+        hosts.push(match addr.ip() {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        });
+    }
+    // `scheme://[user@]host[:port]/…` → `host[:port]`: clients send public_url's authority.
+    if let Some(authority) = s
+        .public_url
+        .as_deref()
+        .and_then(|u| u.split_once("://"))
+        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+        .map(|a| a.rsplit_once('@').map_or(a, |(_, host)| host))
+        .filter(|a| !a.is_empty())
+    {
+        hosts.push(authority.to_owned());
+    }
+    hosts.extend(s.mcp_allowed_hosts.iter().cloned());
+    config.allowed_origins = origins;
+    config
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -80,5 +165,69 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::mcp_config;
+    use crate::config::{CommonArgs, ServeArgs, Settings};
+
+    fn settings(file: &str, serve: &ServeArgs) -> Settings {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(file.as_bytes()).unwrap();
+        let common = CommonArgs {
+            config: Some(f.path().to_owned()),
+            ..CommonArgs::default()
+        };
+        Settings::resolve(&common, serve).unwrap()
+    }
+
+    #[test]
+    fn mcp_hosts_come_from_loopback_listen_address_public_url_and_options() {
+        let s = settings(
+            "public_url = \"https://user@tools.example.com:8443/base\"\n\
+             mcp_allowed_hosts = [\"lan.example\"]\n\
+             mcp_allowed_origins = [\"https://app.example.com\"]\n",
+            &ServeArgs {
+                mcp_allowed_hosts: vec!["other.example:9000".into()],
+                ..ServeArgs::default()
+            },
+        );
+        let c = mcp_config(&s, "10.0.0.5:8080".parse().unwrap());
+        assert_eq!(
+            c.allowed_hosts.unwrap(),
+            [
+                "localhost",
+                "127.0.0.1",
+                "[::1]",
+                "10.0.0.5",
+                "tools.example.com:8443",
+                "lan.example",
+                "other.example:9000"
+            ]
+        );
+        assert_eq!(c.allowed_origins, ["https://app.example.com"]);
+
+        // An unspecified listen address names no host; `*` turns the check off.
+        let s = settings("", &ServeArgs::default());
+        let c = mcp_config(&s, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(
+            c.allowed_hosts.unwrap(),
+            ["localhost", "127.0.0.1", "[::1]"]
+        );
+        let s = settings(
+            "",
+            &ServeArgs {
+                mcp_allowed_hosts: vec!["*".into()],
+                ..ServeArgs::default()
+            },
+        );
+        assert_eq!(
+            mcp_config(&s, "0.0.0.0:8080".parse().unwrap()).allowed_hosts,
+            None
+        );
     }
 }

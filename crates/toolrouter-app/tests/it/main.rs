@@ -5,6 +5,7 @@
 //! the master key.
 
 mod auth;
+mod executions;
 mod provider;
 
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use expect_test::expect;
 use serde_json::json;
-use toolrouter_client::wire::UserInputResponse;
+use toolrouter_client::UserInputResponse;
 use toolrouter_client::{
     AuthorizeOptions, Client, ConfigKey, Error, ExecuteOptions, ManageConnections, MultiAccount,
     ResultType, SandboxSize, SessionConfig, SessionPreset, SessionUpdate, Tag, Tags, ToolkitsQuery,

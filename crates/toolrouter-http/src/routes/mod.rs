@@ -6,7 +6,9 @@ mod auth;
 mod catalog;
 mod connect;
 mod keys;
+mod mounts;
 mod ops;
+mod proxy;
 mod session_exec;
 mod sessions;
 
@@ -20,6 +22,17 @@ pub(crate) fn ops() -> Router<AppState> {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+}
+
+/// The files mount's signed transfer URLs (no API key: the signature is the capability).
+/// Uploads stream to disk under the app's own size cap, so the JSON body limit does not apply.
+pub(crate) fn files() -> Router<AppState> {
+    Router::new().route(
+        "/files/transfer/{token}",
+        get(mounts::transfer_get)
+            .put(mounts::transfer_put)
+            .layer(axum::extract::DefaultBodyLimit::disable()),
+    )
 }
 
 /// The hosted connect page (no API key: the link token is the capability).
@@ -63,6 +76,7 @@ pub(crate) fn api() -> Router<AppState> {
             "/project/callback_urls",
             get(auth::callback_urls).put(auth::callback_urls_set),
         )
+        .route("/tools/execute/proxy", post(proxy::account_proxy))
         .route("/tools/execute/{slug}", post(auth::tool_execute))
         .route("/project", get(keys::project_current))
         .route("/auth/whoami", get(keys::whoami))
@@ -107,4 +121,28 @@ pub(crate) fn api() -> Router<AppState> {
             post(session_exec::search),
         )
         .route("/tool_router/session/{id}/link", post(session_exec::link))
+        .route(
+            "/tool_router/session/{id}/mounts/{mount_id}/items",
+            get(mounts::items),
+        )
+        .route(
+            "/tool_router/session/{id}/mounts/{mount_id}/upload_url",
+            post(mounts::upload_url),
+        )
+        .route(
+            "/tool_router/session/{id}/mounts/{mount_id}/download_url",
+            post(mounts::download_url),
+        )
+        .route(
+            "/tool_router/session/{id}/mounts/{mount_id}/delete",
+            post(mounts::delete),
+        )
+        .route(
+            "/tool_router/session/{id}/proxy_execute",
+            post(proxy::session_proxy),
+        )
+        .route(
+            "/tool_router/session/{id}/executions",
+            get(proxy::executions),
+        )
 }

@@ -1,5 +1,6 @@
 //! Liveness, readiness and metrics. Readiness checks the database, so a load balancer stops
-//! sending traffic to a server that lost it, and sends it again when it comes back.
+//! sending traffic to a server that lost it, and sends it again when it comes back. When the
+//! workbench runs, readiness also names its isolation (`bubblewrap+cgroup-v1`, a fallback…).
 
 use axum::Json;
 use axum::extract::State;
@@ -15,9 +16,17 @@ pub(crate) async fn healthz() -> impl IntoResponse {
 
 pub(crate) async fn readyz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     state.app.ready().await?;
-    Ok(Json(
-        json!({"status": "ready", "database": state.app.backend()}),
-    ))
+    let mut body = json!({"status": "ready", "database": state.app.backend()});
+    // The sandbox mechanism in force, so an operator sees a fallback (landlock, rlimits).
+    if let Some(wb) = state.app.workbench_status() {
+        body["workbench"] = json!({
+            "isolation": wb.isolation.as_str(),
+            "full_isolation": wb.isolation.is_full(),
+            "sandboxes": wb.running,
+            "max_sandboxes": wb.max_sandboxes,
+        });
+    }
+    Ok(Json(body))
 }
 
 pub(crate) async fn metrics() -> impl IntoResponse {

@@ -1,15 +1,18 @@
 //! Using a Tool Router session on the wire: `POST …/{sid}/execute` (CONTRACT.md §4.7, A.12),
 //! `POST …/{sid}/execute_meta` (A.13), `POST …/{sid}/search` (A.11) and `POST …/{sid}/link`
 //! (A.14). Every rule is the app's ([`toolrouter_app::session_exec`]); this only parses bodies
+//! (custom tools re-sent in `experimental` go to search, also through COMPOSIO_SEARCH_TOOLS)
 //! and always answers a tool that ran with `{result_type, data, error, log_id}`.
-
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
+use toolrouter_api::session::AttachExperimental;
 use toolrouter_api::session_exec::{
     ExecuteMetaRequest, ExecuteRequest, ExecuteResponse, LinkRequest, LinkResponse, SearchRequest,
+    ToolRun,
 };
 use toolrouter_app::execute::ToolResult;
+use toolrouter_app::session::CustomTools;
 use toolrouter_app::session_exec::{SearchQuery, SessionExecution};
 
 use crate::extract::{Auth, Body};
@@ -22,16 +25,30 @@ pub(crate) fn execute_response(r: ToolResult) -> ExecuteResponse {
         Value::Null => Value::Object(Default::default()),
         other => serde_json::json!({ "response_data": other }),
     };
-    ExecuteResponse {
-        result_type: if r.successful { "completed" } else { "failed" }.to_owned(),
-        error: if r.successful {
-            None
-        } else {
-            Some(r.error.unwrap_or_else(|| "The tool failed.".to_owned()))
-        },
-        data,
-        log_id: r.log_id,
+    if r.successful {
+        ExecuteResponse::Completed(ToolRun {
+            data,
+            error: None,
+            log_id: r.log_id,
+            instant_charge: None,
+        })
+    } else {
+        ExecuteResponse::Failed(ToolRun {
+            data,
+            error: Some(r.error.unwrap_or_else(|| "The tool failed.".to_owned())),
+            log_id: r.log_id,
+            instant_charge: None,
+        })
     }
+}
+
+/// The custom tools a call re-sends in `experimental` (sessions do not store them).
+fn custom_tools(experimental: Option<&AttachExperimental>) -> CustomTools {
+    experimental
+        .map(|e| {
+            crate::session_wire::custom_tools(e.custom_tools.as_ref(), e.custom_toolkits.as_ref())
+        })
+        .unwrap_or_default()
 }
 
 /// `POST /tool_router/session/{id}/execute`
@@ -46,7 +63,11 @@ pub(crate) async fn execute(
         arguments: req.arguments.unwrap_or(Value::Null),
         account: req.account,
     };
-    let result = state.app.session_execute(&caller, &id, run, false).await?;
+    let custom = custom_tools(req.experimental.as_ref());
+    let result = state
+        .app
+        .session_execute_custom(&caller, &id, run, false, &custom)
+        .await?;
     Ok(Json(execute_response(result)))
 }
 
@@ -62,7 +83,11 @@ pub(crate) async fn execute_meta(
         arguments: req.arguments.unwrap_or(Value::Null),
         account: None,
     };
-    let result = state.app.session_execute(&caller, &id, run, true).await?;
+    let custom = custom_tools(req.experimental.as_ref());
+    let result = state
+        .app
+        .session_execute_custom(&caller, &id, run, true, &custom)
+        .await?;
     Ok(Json(execute_response(result)))
 }
 
@@ -81,8 +106,12 @@ pub(crate) async fn search(
             known_fields: q.known_fields,
         })
         .collect();
+    let custom = custom_tools(req.experimental.as_ref());
     Ok(Json(
-        state.app.session_search(&caller, &id, &queries).await?,
+        state
+            .app
+            .session_search_custom(&caller, &id, &queries, &custom)
+            .await?,
     ))
 }
 
@@ -101,5 +130,6 @@ pub(crate) async fn link(
         link_token: secrecy::ExposeSecret::expose_secret(&issued.link_token).to_owned(),
         redirect_url: issued.redirect_url,
         connected_account_id: issued.account.id.to_string(),
+        experimental: None,
     }))
 }

@@ -4,8 +4,12 @@
 
 mod auth;
 mod catalog;
+mod custom;
+mod proxy;
 mod session_exec;
 mod sessions;
+mod wait;
+mod workbench;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -572,3 +572,31 @@ async fn link_issues_a_connect_link_for_an_allowed_toolkit_only() {
     );
     assert_eq!(out["result_type"], "failed");
 }
+
+/// Seeds: with the workbench disabled, "direct workbench calls are rejected with a 400 error";
+/// any meta tool the session does not expose is refused the same way, naming it.
+#[tokio::test]
+async fn a_disabled_meta_tool_is_a_400_naming_it() {
+    let (origin, _seen) = provider().await;
+    let (s, key) = start_local(catalog(&origin)).await;
+    let sid = session(
+        &s,
+        &key,
+        json!({"user_id": "u1", "workbench": {"enable": false}}),
+    )
+    .await;
+    for slug in ["COMPOSIO_REMOTE_WORKBENCH", "COMPOSIO_REMOTE_BASH_TOOL"] {
+        let (st, out) = execute(
+            &s,
+            &key,
+            &sid,
+            json!({"tool_slug": slug, "arguments": {"code_to_execute": "1", "command": "true"}}),
+        )
+        .await;
+        assert_eq!(st, 400, "{out}");
+        assert!(
+            out["error"]["message"].as_str().unwrap().contains(slug),
+            "{out}"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 //! so explicitly (CI sets the URL and never the skip).
 
 mod auth;
+mod executions;
 mod sessions;
 
 use std::sync::Arc;
@@ -133,9 +134,12 @@ conformance!(
     session_updates_are_compare_and_swap,
     concurrent_updates_have_one_winner_per_version,
     config_history_is_newest_first_and_paginated,
+    executions_round_trip_filter_and_page,
+    an_execution_batch_is_stored_whole_or_not_at_all,
 );
 
 use auth::*;
+use executions::*;
 use sessions::*;
 
 fn project(name: &str, at: i64) -> Project {
