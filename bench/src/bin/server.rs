@@ -19,6 +19,9 @@ struct Args {
     duration: u64,
     connections: u32,
     starts: usize,
+    /// wrk's threads: each is a load-generating process thread competing with the server for
+    /// the same two cores.
+    wrk_threads: u32,
 }
 
 fn parse_args() -> Args {
@@ -28,6 +31,7 @@ fn parse_args() -> Args {
         duration: 10,
         connections: 64,
         starts: 20,
+        wrk_threads: 2,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -38,6 +42,7 @@ fn parse_args() -> Args {
             "--duration" => a.duration = value().parse().expect("seconds"),
             "--connections" => a.connections = value().parse().expect("count"),
             "--starts" => a.starts = value().parse().expect("count"),
+            "--wrk-threads" => a.wrk_threads = value().parse().expect("count"),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -140,7 +145,7 @@ struct Load {
 fn wrk(addr: SocketAddr, path: &str, key: &str, args: &Args) -> Load {
     let out = Command::new("wrk")
         .args([
-            "-t2",
+            &format!("-t{}", args.wrk_threads),
             &format!("-c{}", args.connections),
             &format!("-d{}s", args.duration),
             "--latency",
@@ -231,8 +236,8 @@ fn main() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "wrk -t2 -c{} -d{}s from a second process on the same 2-core machine; start-to-ready = median of {} starts on an existing database\n",
-        args.connections, args.duration, args.starts
+        "wrk -t{} -c{} -d{}s from a second process on the same 2-core machine; start-to-ready = median of {} starts on an existing database\n",
+        args.wrk_threads, args.connections, args.duration, args.starts
     );
     println!(
         "| backend | idle RSS | RSS after load | start to ready (p50) | whoami req/s | p50 | p99 | /project req/s | p50 | p99 | errors |"

@@ -231,22 +231,23 @@ pub struct CallbackUrls {
     pub urls: Vec<String>,
 }
 
-/// `POST /api/v3.1/tools/execute/{slug}`.
+/// `POST /api/v3.1/tools/execute/{slug}`. Unset fields are left out when sent, as the SDKs
+/// do.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolExecute {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// Deprecated spelling of `user_id`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connected_account_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Natural-language input; not supported (toolrouter runs no model).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
 
@@ -256,6 +257,9 @@ pub struct ToolExecuted {
     pub data: Value,
     pub error: Option<String>,
     pub successful: bool,
+    /// Read as empty when absent, so older answers still decode.
+    #[serde(default)]
     pub log_id: String,
+    #[serde(default)]
     pub session_info: Option<Value>,
 }

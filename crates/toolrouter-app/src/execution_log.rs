@@ -34,6 +34,9 @@ pub const REDACTED: &str = "[redacted]";
 /// Most entries written in one statement.
 const MAX_BATCH: usize = 256;
 
+/// How long the writer lets entries gather after the first of a batch.
+const BATCH_WINDOW: Duration = Duration::from_millis(10);
+
 /// A new `log_…` id: UUIDv7, so ids sort by time.
 pub(crate) fn log_id() -> String {
     format!("log_{}", uuid::Uuid::now_v7().simple())
@@ -212,6 +215,12 @@ async fn writer(store: std::sync::Arc<dyn Store>, mut rx: mpsc::UnboundedReceive
     let mut batch: Vec<ExecutionRecord> = Vec::new();
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = rx.recv().await {
+        if matches!(first, Message::Entry(_)) {
+            // Let the calls of a burst gather: one statement per window instead of one per call
+            // keeps the database work (and its thread) off the next calls' path. A flush is
+            // answered at once.
+            tokio::time::sleep(BATCH_WINDOW).await;
+        }
         let mut next = Some(first);
         while let Some(message) = next.take() {
             match message {
@@ -338,7 +347,7 @@ impl App {
         session_id: &str,
         page: &PageRequest,
     ) -> AppResult<Page<Execution>> {
-        let session = self.session_get(caller, session_id).await?.session;
+        let session = self.session_find(caller, session_id).await?;
         let filter = ExecutionFilter {
             session_id: Some(session.id.to_string()),
             user_id: None,

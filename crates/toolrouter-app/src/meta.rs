@@ -8,7 +8,8 @@
 //! use, and the assistive prompt mentions only the meta tools the session exposes (workbench
 //! lines are stripped when the workbench is off).
 
-use std::sync::{Arc, LazyLock};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use toolrouter_catalog::ToolkitDef;
 use toolrouter_core::session::{MetaTool, SessionConfig};
@@ -44,19 +45,52 @@ pub(crate) fn toolkit_summary(slugs: &[String]) -> String {
     }
 }
 
+/// Most built meta toolkits kept; sessions share a handful of (meta tools, toolkits) shapes.
+const BUILT_MAX: usize = 512;
+
+/// Built meta toolkits by what they depend on. Every tool listing, MCP request and session view
+/// needs one, and building it clones the meta tools' schemas.
+type BuiltKey = (Vec<MetaTool>, String);
+static BUILT: LazyLock<Mutex<HashMap<BuiltKey, Arc<ToolkitDef>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
 /// The `composio` toolkit holding exactly `tools`, in that order, with the search tool naming
 /// `toolkits` (the session's allowed toolkit slugs).
 pub(crate) fn meta_toolkit(tools: &[MetaTool], toolkits: &[String]) -> Arc<ToolkitDef> {
+    let key = (tools.to_vec(), toolkit_summary(toolkits));
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(toolkit) = built.get(&key) {
+        return Arc::clone(toolkit);
+    }
+    let toolkit = build_meta_toolkit(&key.0, &key.1);
+    if built.len() >= BUILT_MAX {
+        built.clear();
+    }
+    built.insert(key, Arc::clone(&toolkit));
+    toolkit
+}
+
+fn build_meta_toolkit(tools: &[MetaTool], summary: &str) -> Arc<ToolkitDef> {
     let defs = &*DEFINITIONS;
-    let summary = toolkit_summary(toolkits);
+    // Every field but the tools, which are cloned one by one below.
     let mut toolkit = ToolkitDef {
-        tools: Vec::new(),
-        ..defs.clone()
+        slug: defs.slug.clone(),
+        name: defs.name.clone(),
+        description: defs.description.clone(),
+        categories: defs.categories.clone(),
+        logo: defs.logo.clone(),
+        base_url: defs.base_url.clone(),
+        auth_schemes: defs.auth_schemes.clone(),
+        headers: defs.headers.clone(),
+        version: defs.version.clone(),
+        tools: Vec::with_capacity(tools.len()),
     };
     for m in tools {
         if let Some(def) = defs.tools.iter().find(|t| t.slug == m.slug()) {
             let mut def = def.clone();
-            def.description = def.description.replace(TOOLKITS_PLACEHOLDER, &summary);
+            def.description = def.description.replace(TOOLKITS_PLACEHOLDER, summary);
             toolkit.tools.push(def);
         }
     }

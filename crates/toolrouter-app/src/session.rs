@@ -905,7 +905,25 @@ impl App {
     ) -> AppResult<Page<CatalogTool>> {
         page.limit_within(TOOLS_MAX_LIMIT)?;
         let session = self.load_session(caller, id).await?;
+        self.session_tools_of(&session, page)
+    }
+
+    /// [`App::session_tools`] of a session the caller already loaded (with
+    /// [`App::session_find`]): the MCP endpoint checks the session on every request and lists
+    /// from that read instead of reading it twice.
+    pub fn session_tools_of(
+        &self,
+        session: &Session,
+        page: &PageRequest,
+    ) -> AppResult<Page<CatalogTool>> {
+        page.limit_within(TOOLS_MAX_LIMIT)?;
         page.apply_within(self.session_tool_list(&session.config), TOOLS_MAX_LIMIT)
+    }
+
+    /// The assistive system prompt of a loaded session (the view's `assistive_prompt`),
+    /// without building the rest of the view.
+    pub fn session_prompt(&self, session: &Session) -> String {
+        meta::assistive_prompt(&session.config)
     }
 
     /// The user's connected accounts, for showing connection state.

@@ -185,8 +185,8 @@ impl App {
         req: SessionExecution,
         meta_only: bool,
     ) -> AppResult<ToolResult> {
-        let session = self.session_get(caller, id).await?.session;
-        let config = Arc::new(session.config.clone());
+        let session = self.session_find(caller, id).await?;
+        let config = Arc::new(session.config);
         let arguments = match req.arguments {
             Value::Null => Value::Object(Default::default()),
             v => v,
@@ -394,7 +394,7 @@ impl App {
                 format!("`queries[{i}].use_case`: required, a non-empty string."),
             ));
         }
-        let session = self.session_get(caller, id).await?.session;
+        let session = self.session_find(caller, id).await?;
         self.search_in(caller, &session.id.to_string(), &session.config, queries)
             .await
     }
@@ -553,7 +553,7 @@ impl App {
         alias: Option<String>,
         callback_url: Option<String>,
     ) -> AppResult<crate::auth::accounts::IssuedLink> {
-        let session = self.session_get(caller, id).await?.session;
+        let session = self.session_find(caller, id).await?;
         self.link_in(caller, &session.config, toolkit, alias, callback_url)
             .await
     }

@@ -350,7 +350,7 @@ impl Client {
             .unwrap_or_default()
     }
 
-    fn url(&self, call: &Call) -> Result<Url, Error> {
+    pub(crate) fn url(&self, call: &Call) -> Result<Url, Error> {
         let mut url = self.inner.base.clone();
         {
             let Ok(mut path) = url.path_segments_mut() else {

@@ -8,7 +8,8 @@
 //! ([`authorize`](Session::authorize)) and gives MCP clients an endpoint
 //! ([`mcp`](Session::mcp)). Tools you write in Rust join the session as [`CustomTool`]s and
 //! run in your process. The requests on the wire are the ones the official SDKs send, so the
-//! same server serves all three.
+//! same server serves all three. For a one-off call without a session, [`Client::tools`]
+//! lists and executes catalog tools directly.
 //!
 //! # Creating a session
 //!
@@ -208,6 +209,7 @@ mod custom;
 mod error;
 pub mod provider;
 mod session;
+mod tools;
 
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use config::{
@@ -220,6 +222,7 @@ pub use session::{
     AuthorizeOptions, ConnectionRequest, ExecuteOptions, McpConfig, ResultType, Session,
     SessionToolkit, Sessions, ToolResult, ToolkitConnection, ToolkitPage, ToolkitsQuery,
 };
+pub use tools::{ExecuteDirect, Tools, ToolsQuery};
 
 /// The wire types shared with the server, for the values sessions return.
 pub use toolrouter_api as api;

@@ -113,12 +113,8 @@ impl ServerHandler for SessionServer {
         context.peer.set_peer_info(request.clone());
         let mut info = self.negotiate_initialize(&request)?;
         let scope = scope(&context.extensions)?;
-        let view = self
-            .app
-            .session_get(&scope.caller, &scope.session_id)
-            .await
-            .map_err(|e| protocol_error(&e))?;
-        info.instructions = Some(view.assistive_prompt);
+        // The endpoint has just read the session; stateless serving runs this per request.
+        info.instructions = Some(self.app.session_prompt(&scope.session));
         Ok(info)
     }
 
@@ -134,8 +130,7 @@ impl ServerHandler for SessionServer {
         };
         let page = self
             .app
-            .session_tools(&scope.caller, &scope.session_id, &page)
-            .await
+            .session_tools_of(&scope.session, &page)
             .map_err(|e| protocol_error(&e))?;
         let mut result = ListToolsResult::with_all_items(page.items.iter().map(mcp_tool).collect());
         result.next_cursor = page.next_cursor;

@@ -172,7 +172,7 @@ async fn shutdown_signal() {
 mod tests {
     use std::io::Write;
 
-    use super::mcp_config;
+    use super::{cgroup_name, mcp_config};
     use crate::config::{CommonArgs, ServeArgs, Settings};
 
     fn settings(file: &str, serve: &ServeArgs) -> Settings {
@@ -229,5 +229,21 @@ mod tests {
             mcp_config(&s, "0.0.0.0:8080".parse().unwrap()).allowed_hosts,
             None
         );
+    }
+
+    #[test]
+    fn each_workbench_directory_gets_its_own_cgroup() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let name = cgroup_name(a.path());
+        assert!(name.starts_with("toolrouter-workbench-"), "{name}");
+        assert_eq!(name, cgroup_name(a.path()), "stable for one directory");
+        assert_ne!(
+            name,
+            cgroup_name(b.path()),
+            "two servers never share a parent"
+        );
+        // The same directory spelled another way is the same server.
+        assert_eq!(name, cgroup_name(&a.path().join(".")));
     }
 }

@@ -14,10 +14,11 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use serde_json::{Value, json};
-use toolrouter_client::provider::OpenAiChat;
+use toolrouter_client::provider::{Anthropic, OpenAiChat};
 use toolrouter_client::{
-    AuthorizeOptions, Client, ConfigKey, CustomTool, Error, ExecuteOptions, ResultType,
-    SearchQueryBody, SearchRequest, SessionConfig, SessionUpdate, ToolError, ToolkitsQuery,
+    AuthorizeOptions, Client, ConfigKey, CustomTool, Error, ExecuteDirect, ExecuteOptions,
+    ResultType, SearchQueryBody, SearchRequest, SessionConfig, SessionUpdate, ToolError,
+    ToolkitsQuery, ToolsQuery,
 };
 
 use crate::process::Proc;
@@ -553,4 +554,145 @@ async fn updates_attach_and_options_reach_the_server() {
         .await
         .unwrap();
     assert!(r.successful, "{r:?}");
+}
+
+#[tokio::test]
+async fn direct_tool_access_lists_and_executes_without_a_session() {
+    let w = World::start().await;
+    let c = w.client();
+
+    // One toolkit's tools, with their schemas.
+    let tools = c
+        .tools()
+        .list(&ToolsQuery::new().toolkits(["echoco"]))
+        .await
+        .unwrap();
+    let slugs: Vec<&str> = tools.iter().map(|t| t.slug.as_str()).collect();
+    assert_eq!(slugs, ["ECHOCO_ECHO"]);
+    assert_eq!(tools[0].toolkit.slug, "echoco");
+    assert!(tools[0].no_auth, "{:?}", tools[0]);
+    assert_eq!(tools[0].input_parameters["required"], json!(["msg"]));
+    assert_eq!(
+        tools[0].input_parameters["properties"]["msg"]["type"],
+        "string"
+    );
+    // By slug, and by search within toolkits, one result.
+    let by_slug = c
+        .tools()
+        .list(&ToolsQuery::new().tools(["KEYCO_WHOAMI"]))
+        .await
+        .unwrap();
+    assert_eq!(by_slug.len(), 1);
+    assert_eq!(by_slug[0].toolkit.slug, "keyco");
+    assert!(!by_slug[0].no_auth);
+    let found = c
+        .tools()
+        .list(
+            &ToolsQuery::new()
+                .toolkits(["echoco", "keyco"])
+                .search("echo a message back")
+                .limit(1),
+        )
+        .await
+        .unwrap();
+    let found: Vec<&str> = found.iter().map(|t| t.slug.as_str()).collect();
+    assert_eq!(found, ["ECHOCO_ECHO"]);
+    assert_eq!(
+        c.tools().get("KEYCO_WHOAMI").await.unwrap().name,
+        "Who am I"
+    );
+
+    // The same tools in a provider's format.
+    let formatted = c
+        .tools()
+        .list_for(&Anthropic::new(), &ToolsQuery::new().toolkits(["echoco"]))
+        .await
+        .unwrap();
+    assert_eq!(formatted.len(), 1);
+    assert_eq!(formatted[0]["name"], "ECHOCO_ECHO");
+    assert_eq!(formatted[0]["input_schema"]["required"], json!(["msg"]));
+
+    // A no-auth tool for a user: the stand-in is called, the result comes back.
+    let r = c
+        .tools()
+        .execute(
+            "ECHOCO_ECHO",
+            ExecuteDirect::for_user("direct_user").arguments(json!({"msg": "direct"})),
+        )
+        .await
+        .unwrap();
+    assert!(r.successful, "{r:?}");
+    assert_eq!(r.result_type, ResultType::Completed);
+    assert_eq!(r.data["echo"], "direct", "{r:?}");
+    assert_eq!(r.data["upstream"], "stand-in", "{r:?}");
+    assert!(r.log_id.as_deref().is_some_and(|l| !l.is_empty()), "{r:?}");
+    assert_eq!(w.upstream.echoes(), 1);
+
+    // A keyco tool for a user without a connected account: refused, nothing called.
+    let e = c
+        .tools()
+        .execute("KEYCO_WHOAMI", ExecuteDirect::for_user("direct_user"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::BadRequest(_)), "{e:?}");
+    let api = e.api().unwrap();
+    assert_eq!(
+        api.slug.as_deref(),
+        Some("connected_account_required"),
+        "{api:?}"
+    );
+    assert!(api.message.contains("keyco"), "{api:?}");
+    assert!(w.upstream.whoami_auth.lock().unwrap().is_empty());
+
+    // Once the user has connected keyco (through a session's connect page), the direct
+    // call uses that account, by user id or by account id.
+    let s = c
+        .create("direct_user", SessionConfig::new().toolkits(["keyco"]))
+        .await
+        .unwrap();
+    let request = s.authorize("keyco").await.unwrap();
+    w.submit_keyco_form(&request.redirect_url).await;
+    let account = request
+        .wait_for_connection(Duration::from_secs(20))
+        .await
+        .unwrap();
+    let r = c
+        .tools()
+        .execute("KEYCO_WHOAMI", ExecuteDirect::for_user("direct_user"))
+        .await
+        .unwrap();
+    assert!(r.successful, "{r:?}");
+    assert_eq!(r.data["login"], "octo", "{r:?}");
+    let r = c
+        .tools()
+        .execute("KEYCO_WHOAMI", ExecuteDirect::for_account(&account.id))
+        .await
+        .unwrap();
+    assert!(r.successful, "{r:?}");
+    assert_eq!(
+        w.upstream.whoami_auth.lock().unwrap().as_slice(),
+        [format!("Bearer {KEYCO_KEY}"), format!("Bearer {KEYCO_KEY}")]
+    );
+    // Another user's account is refused.
+    let e = c
+        .tools()
+        .execute(
+            "KEYCO_WHOAMI",
+            ExecuteDirect::for_account(&account.id).user_id("someone_else"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(400), "{e:?}");
+
+    // An unknown tool is a typed error, for listing one and for executing.
+    let e = c.tools().get("NO_SUCH_TOOL").await.unwrap_err();
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+    let e = c
+        .tools()
+        .execute("NO_SUCH_TOOL", ExecuteDirect::for_user("direct_user"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+    assert!(e.to_string().contains("NO_SUCH_TOOL"), "{e}");
+    assert_eq!(w.upstream.echoes(), 1);
 }
