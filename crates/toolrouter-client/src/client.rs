@@ -337,6 +337,11 @@ impl Client {
         Url::parse(url).is_ok_and(|u| u.origin() == self.inner.base.origin())
     }
 
+    /// The plain HTTP client, for signed transfer URLs that must not carry the API key.
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     /// The headers that authenticate a request, for callers that connect elsewhere with the
     /// same credential (the session's MCP endpoint).
     pub(crate) fn credential_headers(&self) -> Vec<(String, SecretString)> {
@@ -453,11 +458,7 @@ impl Client {
                 attempt += 1;
                 continue;
             }
-            let answered_id = resp
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let answered_id = request_id_of(resp.headers());
             let body = resp.bytes().await.map_err(transport)?;
             if !status.is_success() {
                 let mut api = ApiError::from_body(status.as_u16(), &body, answered_id);
@@ -500,6 +501,14 @@ fn backoff(attempt: u32, headers: Option<&HeaderMap>) -> Duration {
         }
         _ => Duration::from_millis(500u64.saturating_mul(1 << attempt.min(4))),
     }
+}
+
+/// The `x-request-id` a response carries, for error reports.
+pub(crate) fn request_id_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 #[cfg(test)]

@@ -209,6 +209,7 @@ mod custom;
 mod error;
 pub mod provider;
 mod session;
+mod session_extra;
 mod tools;
 
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
@@ -222,6 +223,7 @@ pub use session::{
     AuthorizeOptions, ConnectionRequest, ExecuteOptions, McpConfig, ResultType, Session,
     SessionToolkit, Sessions, ToolResult, ToolkitConnection, ToolkitPage, ToolkitsQuery,
 };
+pub use session_extra::{ProxyRequest, SessionFiles};
 pub use tools::{ExecuteDirect, Tools, ToolsQuery};
 
 /// The wire types shared with the server, for the values sessions return.

@@ -472,6 +472,11 @@ impl Session {
         }
     }
 
+    /// The client the session sends its requests with.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The session id (`trs_…`).
     pub fn id(&self) -> &str {
         &self.info.session_id

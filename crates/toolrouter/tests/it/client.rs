@@ -30,7 +30,7 @@ pub(crate) const KEYCO_KEY: &str = "keyco-planted-key-123";
 #[derive(Clone, Default)]
 pub(crate) struct Upstream {
     echoes: Arc<AtomicUsize>,
-    whoami_auth: Arc<Mutex<Vec<String>>>,
+    pub(crate) whoami_auth: Arc<Mutex<Vec<String>>>,
 }
 
 impl Upstream {

@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod client;
+mod client_flows;
 mod pg_proxy;
 mod process;
 // The OAuth2 provider stand-in of the app's tests, shared rather than written twice.
