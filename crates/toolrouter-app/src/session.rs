@@ -903,7 +903,6 @@ impl App {
         id: &str,
         page: &PageRequest,
     ) -> AppResult<Page<CatalogTool>> {
-        page.limit_within(TOOLS_MAX_LIMIT)?;
         let session = self.load_session(caller, id).await?;
         self.session_tools_of(&session, page)
     }

@@ -31,7 +31,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use serde_json::Value;
 use toolrouter_core::ErrorCode;
 use toolrouter_core::selection::MultiAccount;
-use toolrouter_core::session::{MetaTool, SessionConfig, ToolInfo};
+use toolrouter_core::session::{MetaTool, Session, SessionConfig, ToolInfo};
 
 use crate::auth::accounts::AccountChoice;
 use crate::execute::ToolResult;
@@ -186,6 +186,20 @@ impl App {
         meta_only: bool,
     ) -> AppResult<ToolResult> {
         let session = self.session_find(caller, id).await?;
+        self.session_execute_in(caller, session, req, meta_only)
+            .await
+    }
+
+    /// [`App::session_execute`] on a session the caller already loaded (with
+    /// [`App::session_find`]): the MCP endpoint reads the session for its 404 check and runs
+    /// the call on that read.
+    pub async fn session_execute_in(
+        &self,
+        caller: &Caller,
+        session: Session,
+        req: SessionExecution,
+        meta_only: bool,
+    ) -> AppResult<ToolResult> {
         let config = Arc::new(session.config);
         let arguments = match req.arguments {
             Value::Null => Value::Object(Default::default()),

@@ -33,8 +33,6 @@ use crate::{API_KEY_HEADER, McpConfig};
 #[derive(Debug, Clone)]
 pub(crate) struct SessionScope {
     pub(crate) caller: Caller,
-    /// The session id as the URL spells it.
-    pub(crate) session_id: String,
     pub(crate) session: Arc<Session>,
 }
 
@@ -139,7 +137,6 @@ impl McpService {
         };
         req.extensions_mut().insert(SessionScope {
             caller,
-            session_id,
             session: Arc::new(session),
         });
         let json_post = req.method() == http::Method::POST

@@ -1,7 +1,8 @@
 //! The MCP server of one request: rmcp builds a [`SessionServer`] per request (stateless mode)
 //! and the session it serves comes from the request's [`SessionScope`] extension, put there by
 //! the endpoint after authentication. Every answer is the app's: `tools/list` is
-//! `App::session_tools`, `tools/call` is `App::session_execute`, `initialize` carries the
+//! `App::session_tools`, `tools/call` is `App::session_execute` (both on the session the
+//! endpoint has just read), `initialize` carries the
 //! session's assistive prompt as `instructions`.
 //!
 //! Errors: a call the agent can correct (a tool the session does not allow, an unknown slug,
@@ -20,7 +21,7 @@ use toolrouter_app::page::PageRequest;
 use toolrouter_app::session::TOOLS_MAX_LIMIT;
 use toolrouter_app::session_exec::SessionExecution;
 use toolrouter_app::{App, AppError};
-use toolrouter_core::session::MetaTool;
+use toolrouter_core::session::{MetaTool, Session};
 
 use crate::endpoint::SessionScope;
 use crate::permissions::{Approval, approval};
@@ -156,7 +157,7 @@ impl ServerHandler for SessionServer {
         };
         match self
             .app
-            .session_execute(&scope.caller, &scope.session_id, run, false)
+            .session_execute_in(&scope.caller, Session::clone(&scope.session), run, false)
             .await
         {
             Ok(result) => Ok(call_result(result).into()),
