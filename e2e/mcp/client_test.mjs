@@ -1,12 +1,16 @@
 // The official MCP TypeScript SDK (@modelcontextprotocol/sdk) against a toolrouter session's
 // `mcp.url`, with the session's headers: list tools, find a tool with COMPOSIO_SEARCH_TOOLS and
 // run it with COMPOSIO_MULTI_EXECUTE_TOOL (an agent with nothing but MCP), call the preloaded
-// app tool directly, and check that a failure is an error result, not a protocol error.
+// app tool directly, and check that a failure is an error result, not a protocol error. Then, on
+// a session of its own whose permissions ask before every call, answer the server's approval
+// questions (elicitation: approve, then decline) and hear `notifications/tools/list_changed`
+// when the session is changed through the REST API.
 //
 // Usage: node client_test.mjs <mcp url> <api key>
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const [url, key] = process.argv.slice(2);
 const transport = new StreamableHTTPClientTransport(new URL(url), {
@@ -60,3 +64,59 @@ await assert.rejects(anonymous.connect(new StreamableHTTPClientTransport(new URL
   return true;
 });
 console.log('typescript: list, search -> execute, direct call, error result and 401 without the key: ok');
+
+// Approvals and change notifications, on a session of its own.
+const base = url.split('/tool_router/')[0];
+const rest = async (method, path, body) => {
+  const res = await fetch(`${base}/api/v3.1/tool_router/session${path}`, {
+    method,
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(res.ok, `${method} ${path}: ${res.status}`);
+  return res.json();
+};
+const created = await rest('POST', '', {
+  user_id: 'e2e-mcp-typescript',
+  toolkits: { enable: ['echoer'] },
+  experimental: { permissions: { default: 'ask_every_call' } },
+});
+const asking = new Client({ name: 'toolrouter-e2e-approvals', version: '0.0.0' }, { capabilities: { elicitation: {} } });
+const asked = [];
+asking.setRequestHandler(ElicitRequestSchema, async (request) => {
+  asked.push(request.params.message);
+  return asked.length === 1 ? { action: 'accept', content: { decision: 'approve' } } : { action: 'decline' };
+});
+let onChanged;
+const changed = new Promise((resolve) => {
+  onChanged = resolve;
+});
+asking.setNotificationHandler(ToolListChangedNotificationSchema, () => onChanged());
+await asking.connect(
+  new StreamableHTTPClientTransport(new URL(created.mcp.url), { requestInit: { headers: { 'x-api-key': key } } }),
+);
+assert.equal(asking.getServerCapabilities()?.tools?.listChanged, true);
+
+const approved = await asking.callTool({ name: 'ECHOER_CREATE_ITEM', arguments: { name: 'approved' } });
+assert.ok(!approved.isError, JSON.stringify(approved));
+assert.deepEqual(approved.structuredContent.data.echo, { name: 'approved' });
+assert.match(asked[0], /ECHOER_CREATE_ITEM/);
+const declined = await asking.callTool({ name: 'ECHOER_CREATE_ITEM', arguments: { name: 'declined' } });
+assert.equal(declined.isError, true);
+assert.match(declined.structuredContent.error, /declined/);
+assert.equal(asked.length, 2);
+
+assert.ok(!(await asking.listTools()).tools.some((t) => t.name === 'ECHOER_CREATE_ITEM'));
+await rest('PATCH', `/${created.session_id}`, { preload: { tools: ['ECHOER_CREATE_ITEM'] } });
+let timer;
+await Promise.race([
+  changed,
+  new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no tools/list_changed within 30 s')), 30_000);
+  }),
+]);
+clearTimeout(timer);
+assert.ok((await asking.listTools()).tools.some((t) => t.name === 'ECHOER_CREATE_ITEM'));
+await asking.close();
+await rest('DELETE', `/${created.session_id}`);
+console.log('typescript: approval through elicitation (approve, decline) and tools/list_changed: ok');

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use toolrouter_core::session::MetaTool;
 
-use crate::execute::ToolResult;
+use crate::approval::{ApprovalAnswer, Asked, Outcome};
 use crate::session::{AssignedTool, CustomTools};
 use crate::session_exec::{SearchQuery, SessionExecution, search_queries};
 use crate::{App, AppResult, Caller};
@@ -56,7 +56,8 @@ impl App {
     }
 
     /// `POST …/{sid}/execute` with the custom tools the SDK sent in `experimental`: a
-    /// COMPOSIO_SEARCH_TOOLS call ranks them too (its answer is the `/search` answer).
+    /// COMPOSIO_SEARCH_TOOLS call ranks them too (its answer is the `/search` answer). App tools
+    /// needing the user's approval are asked about first (see `approval`).
     pub async fn session_execute_custom(
         &self,
         caller: &Caller,
@@ -64,7 +65,18 @@ impl App {
         req: SessionExecution,
         meta_only: bool,
         custom: &CustomTools,
-    ) -> AppResult<ToolResult> {
+        answer: Option<ApprovalAnswer>,
+    ) -> AppResult<Outcome> {
+        let session = self.session_find(caller, id).await?;
+        let mut req = req;
+        // `execute_meta` runs meta tools only (an app slug there is refused as it runs).
+        if !meta_only || MetaTool::parse(req.tool_slug.trim()).is_some() {
+            match self.ask_approval(caller, &session, &req, answer).await? {
+                Asked::Run => req.approved = true,
+                Asked::NotNeeded => {}
+                Asked::Stop(outcome) => return Ok(outcome),
+            }
+        }
         let search = MetaTool::parse(req.tool_slug.trim()) == Some(MetaTool::SearchTools)
             && !(custom.tools.is_empty() && custom.toolkits.is_empty());
         let queries = if search {
@@ -72,13 +84,15 @@ impl App {
         } else {
             None
         };
-        let mut result = self.session_execute(caller, id, req, meta_only).await?;
+        let mut result = self
+            .session_execute_in(caller, session, req, meta_only)
+            .await?;
         if let Some(queries) = queries
             && result.data.get("results").is_some()
         {
             self.merge_custom(&mut result.data, &queries, custom)?;
         }
-        Ok(result)
+        Ok(Outcome::Ran(Box::new(result)))
     }
 
     /// Adds the matching custom tools to an A.11 answer for `queries`.

@@ -21,8 +21,10 @@ use toolrouter_store::{ExecutionRecord, PageRequest as StorePage, Store};
 use toolrouter_core::session::SessionConfig;
 
 use crate::execute::ToolResult;
+use crate::large_result::offload_limit;
 use crate::page::{Page, PageRequest};
 use crate::session::{bad_cursor, keyset_page};
+use crate::session_exec::RunOptions;
 use crate::{App, AppError, AppResult, Caller};
 
 /// Largest page of `GET …/{sid}/executions`.
@@ -301,7 +303,8 @@ impl App {
     }
 
     /// One app tool of a session: checked, validated and run, its result offloaded to a
-    /// session file when too large, and logged.
+    /// session file when too large (with the session's threshold for agents, see
+    /// `large_result`), and logged.
     pub(crate) async fn run_session_tool(
         &self,
         caller: &Caller,
@@ -309,16 +312,25 @@ impl App {
         config: &SessionConfig,
         slug: &str,
         arguments: Value,
-        account: Option<String>,
+        options: RunOptions,
     ) -> AppResult<ToolResult> {
         let started = Instant::now();
         let known = self.catalog().tool(&slug.trim().to_ascii_uppercase());
         let logged_args = redact(&arguments, known.as_ref().map(|t| &t.tool().input));
         let canonical = known.map_or_else(|| slug.trim().to_owned(), |t| t.tool().slug.clone());
         let mut result = self
-            .run_session_tool_unlogged(caller, config, slug, arguments, account)
+            .run_session_tool_unlogged(
+                caller,
+                config,
+                slug,
+                arguments,
+                options.account,
+                options.approved,
+            )
             .await?;
-        self.offload_large_result(session_id, &mut result).await;
+        let limit = offload_limit(self.inner.large_result_bytes, config, options.for_agent);
+        self.offload_large_result(session_id, limit, &mut result)
+            .await;
         let mut entry = ExecutionEntry::new(
             caller,
             Some(session_id.to_owned()),

@@ -1,8 +1,15 @@
-//! Large tool results: a session result whose serialized `data` is larger than
-//! `AppConfig::large_result_bytes` is written to a file in the session's files directory (the
-//! workbench's `/mnt/files`) and replaced by a reference with a preview, so an agent's context
-//! is not flooded and the full result stays one `open()` away in the sandbox (or one download
-//! through the files mount).
+//! Large tool results: a session result whose serialized `data` is too large is written to a
+//! file in the session's files directory (the workbench's `/mnt/files`) and replaced by a
+//! reference with a preview, so an agent's context is not flooded and the full result stays one
+//! `open()` away in the sandbox (or one download through the files mount).
+//!
+//! Two limits apply ([`offload_limit`]):
+//! - the server's `AppConfig::large_result_bytes` (`--large-result-bytes`, 256 KiB by default),
+//!   always: no response carries more than that as `data`;
+//! - the session's `workbench.auto_offload_threshold` (characters, 20 000 by default), when the
+//!   consumer is an agent — the request asked for it (`enable_auto_workbench_offload`, which the
+//!   SDKs' agentic providers send), or the call came through MULTI_EXECUTE_TOOL or MCP — and the
+//!   session's workbench is enabled, so the agent can read the file (CONTRACT.md A.12).
 //!
 //! The reference (our shape; the contract describes none for `/execute`) is
 //! `data = {"large_result": {"path", "size", "content_type", "preview", "truncated"},
@@ -12,6 +19,7 @@
 
 use serde_json::json;
 use toolrouter_core::SessionId;
+use toolrouter_core::session::SessionConfig;
 
 use crate::App;
 use crate::execute::ToolResult;
@@ -31,13 +39,67 @@ fn preview(text: &str, max: usize) -> &str {
     }
 }
 
+/// When a serialized result is too large to return whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OffloadLimit {
+    /// The server's limit, in bytes.
+    bytes: usize,
+    /// The session's threshold, in characters, when it applies.
+    chars: Option<usize>,
+}
+
+impl OffloadLimit {
+    fn exceeded_by(self, text: &str) -> bool {
+        // Bytes bound characters from above, so the character count (a pass over the text) is
+        // only taken when the byte length says it might matter.
+        text.len() > self.bytes
+            || self
+                .chars
+                .is_some_and(|c| text.len() > c && text.chars().count() > c)
+    }
+
+    /// The limit to quote in the agent's message.
+    fn describe(self, text: &str) -> String {
+        match self.chars {
+            Some(c) if text.len() <= self.bytes => format!(
+                "{} characters, more than the session's {c}-character auto_offload_threshold",
+                text.chars().count()
+            ),
+            _ => format!(
+                "{} bytes, more than the {}-byte limit",
+                text.len(),
+                self.bytes
+            ),
+        }
+    }
+}
+
+/// The limit for a result of `config`'s session: the session's threshold joins the server's
+/// when an agent consumes the result (`for_agent`) and the session's workbench is enabled.
+pub(crate) fn offload_limit(
+    server_bytes: usize,
+    config: &SessionConfig,
+    for_agent: bool,
+) -> OffloadLimit {
+    let chars = (for_agent && config.workbench.enabled)
+        .then(|| usize::try_from(config.workbench.auto_offload_threshold).unwrap_or(usize::MAX));
+    OffloadLimit {
+        bytes: server_bytes,
+        chars,
+    }
+}
+
 impl App {
-    /// Replaces `result.data` by a file reference when it is larger than the configured limit.
-    pub(crate) async fn offload_large_result(&self, session_id: &str, result: &mut ToolResult) {
-        let limit = self.inner.large_result_bytes;
-        // Cheap first check: most results are small objects.
+    /// Replaces `result.data` by a file reference when it exceeds `limit`.
+    pub(crate) async fn offload_large_result(
+        &self,
+        session_id: &str,
+        limit: OffloadLimit,
+        result: &mut ToolResult,
+    ) {
+        // Small results (most of them) stop at the serialization.
         let text = match serde_json::to_string(&result.data) {
-            Ok(t) if t.len() > limit => t,
+            Ok(t) if limit.exceeded_by(&t) => t,
             _ => return,
         };
         let Some(session) = SessionId::parse(session_id) else {
@@ -56,6 +118,7 @@ impl App {
         }
         let path = format!("{SANDBOX_FILES_ROOT}/{RESULTS_DIR}/{name}");
         let size = text.len();
+        let why = limit.describe(&text);
         result.data = json!({
             "large_result": {
                 "path": path,
@@ -65,7 +128,7 @@ impl App {
                 "truncated": true,
             },
             "message": format!(
-                "The result is {size} bytes, more than the {limit}-byte limit, so it was saved to {path}. \
+                "The result is {why}, so it was saved to {path}. \
                  Read it with COMPOSIO_REMOTE_WORKBENCH (e.g. json.load(open('{path}'))) or download \
                  it through the session's files mount; `preview` holds its beginning."
             ),
@@ -75,7 +138,37 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use super::preview;
+    use toolrouter_core::session::SessionConfig;
+
+    use super::{offload_limit, preview};
+
+    #[test]
+    fn the_session_threshold_applies_to_agents_with_a_workbench() {
+        let mut config = SessionConfig::create("u1", &Default::default()).unwrap();
+        config.workbench.auto_offload_threshold = 10;
+        let text = "\"ééééééééé\""; // 11 characters, 20 bytes
+        // Not for an agent: only the server's byte limit.
+        assert!(!offload_limit(64, &config, false).exceeded_by(text));
+        assert!(offload_limit(16, &config, false).exceeded_by(text));
+        // For an agent: characters are counted, not bytes.
+        let limit = offload_limit(64, &config, true);
+        assert!(limit.exceeded_by(text));
+        assert!(
+            !limit.exceeded_by("\"éééééééé\""),
+            "10 characters are within 10"
+        );
+        assert_eq!(
+            limit.describe(text),
+            "11 characters, more than the session's 10-character auto_offload_threshold"
+        );
+        assert_eq!(
+            offload_limit(16, &config, true).describe(text),
+            "20 bytes, more than the 16-byte limit"
+        );
+        // Without a workbench the agent could not read the file: the server's limit only.
+        config.workbench.enabled = false;
+        assert!(!offload_limit(64, &config, true).exceeded_by(text));
+    }
 
     #[test]
     fn previews_cut_on_character_boundaries() {

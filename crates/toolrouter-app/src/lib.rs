@@ -5,6 +5,7 @@
 //! for the caller (what was wrong, which field, how to fix it). Internal detail (SQL errors,
 //! sources) is logged here and never put in the message.
 
+pub mod approval;
 pub mod auth;
 pub mod catalog;
 mod custom_search;
@@ -75,6 +76,10 @@ impl Default for AppConfig {
     }
 }
 
+/// How many session-change events wait for a slow subscriber before it is told it lagged
+/// (and must then re-check everything it watches).
+const SESSION_CHANGES_BUFFER: usize = 256;
+
 /// The façade. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -96,6 +101,9 @@ struct Inner {
     file_url_ttl: Duration,
     /// The sandboxes, once [`App::start_workbench`] ran (`workbench.rs`).
     workbench: workbench::WorkbenchSlot,
+    /// Ids of sessions whose configuration this process changed or deleted
+    /// ([`App::session_changes`]).
+    session_changes: tokio::sync::broadcast::Sender<toolrouter_core::SessionId>,
 }
 
 impl App {
@@ -123,6 +131,7 @@ impl App {
                 large_result_bytes: config.large_result_bytes,
                 file_url_ttl: config.file_url_ttl,
                 workbench: workbench::WorkbenchSlot::default(),
+                session_changes: tokio::sync::broadcast::channel(SESSION_CHANGES_BUFFER).0,
             }),
         }
     }

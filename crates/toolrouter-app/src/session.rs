@@ -40,7 +40,7 @@ pub const PRELOAD_WARN_AT: usize = 20;
 
 /// How many attempts an update without `expected_config_version` makes when other updates keep
 /// winning the race (last writer wins, but never by overwriting blindly).
-const UPDATE_ATTEMPTS: usize = 5;
+pub(crate) const UPDATE_ATTEMPTS: usize = 5;
 
 /// An SDK-local custom tool, as sent in `experimental.custom_tools` (or inside a toolkit).
 #[derive(Debug, Clone, PartialEq)]
@@ -167,7 +167,7 @@ pub struct SessionToolkit {
     pub account: Option<(ConnectedAccount, Option<AuthConfig>)>,
 }
 
-fn session_not_found(id: &str) -> AppError {
+pub(crate) fn session_not_found(id: &str) -> AppError {
     AppError::new(
         ErrorCode::SessionNotFound,
         format!("Session {id} not found"),
@@ -803,7 +803,10 @@ impl App {
                 .await
                 .map_err(|e| AppError::from_store("session update", &e))?;
             match outcome {
-                SessionUpdate::Updated(s) => return Ok(self.session_view(*s, None)),
+                SessionUpdate::Updated(s) => {
+                    self.session_changed(&s.id);
+                    return Ok(self.session_view(*s, None));
+                }
                 SessionUpdate::NotFound => return Err(session_not_found(id)),
                 SessionUpdate::Conflict { current_version } => {
                     if let Some(expected) = patch.expected_version {
@@ -832,10 +835,25 @@ impl App {
         if !deleted {
             return Err(session_not_found(id));
         }
+        self.session_changed(&sid);
         // Its sandbox and files go with it (`workbench.rs`).
         self.workbench_forget(&sid).await;
         tracing::info!(session = %sid, project = %caller.project_id, "session deleted");
         Ok(sid)
+    }
+
+    /// Ids of the sessions whose configuration this process changes (an update) or removes (a
+    /// delete) from now on, for transports that push changes to their clients (the MCP
+    /// endpoint's `notifications/tools/list_changed`). Only this process's changes: another
+    /// replica's are seen by reading the session's `config_version`. A subscriber that falls
+    /// more than a few hundred events behind gets `Lagged` and should re-check what it watches.
+    pub fn session_changes(&self) -> tokio::sync::broadcast::Receiver<SessionId> {
+        self.inner.session_changes.subscribe()
+    }
+
+    pub(crate) fn session_changed(&self, id: &SessionId) {
+        // No subscriber (no MCP client holds a session here) is the common case, not an error.
+        let _ = self.inner.session_changes.send(id.clone());
     }
 
     /// `POST /tool_router/session/{id}/attach`: the session, with custom tools given their

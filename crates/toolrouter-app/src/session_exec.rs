@@ -31,7 +31,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use serde_json::Value;
 use toolrouter_core::ErrorCode;
 use toolrouter_core::selection::MultiAccount;
-use toolrouter_core::session::{MetaTool, Session, SessionConfig, ToolInfo};
+use toolrouter_core::session::{ApprovalNeed, MetaTool, Session, SessionConfig, ToolInfo};
 
 use crate::auth::accounts::AccountChoice;
 use crate::execute::ToolResult;
@@ -45,6 +45,33 @@ pub struct SessionExecution {
     pub arguments: Value,
     /// An account id or alias (multi-account sessions).
     pub account: Option<String>,
+    /// The result goes to an agent (an agentic provider's `enable_auto_workbench_offload`, or
+    /// MCP): results over the session's `workbench.auto_offload_threshold` are saved to a file.
+    pub workbench_offload: bool,
+    /// The caller has the user's approval for this call (an answered approval question, or an
+    /// MCP elicitation). Without it a call the session's approval rules ask about is refused.
+    pub approved: bool,
+}
+
+/// How `run_session_tool` runs one app tool.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RunOptions {
+    /// An account id or alias (multi-account sessions).
+    pub(crate) account: Option<String>,
+    /// The result goes to an agent (see `large_result`).
+    pub(crate) for_agent: bool,
+    /// The user approved this call (see `approval`).
+    pub(crate) approved: bool,
+}
+
+impl RunOptions {
+    /// A call an agent made through a meta tool.
+    pub(crate) fn agent() -> RunOptions {
+        RunOptions {
+            for_agent: true,
+            ..RunOptions::default()
+        }
+    }
 }
 
 /// Compiled input schemas by `slug@version`; `None` when a schema does not compile (then the
@@ -219,7 +246,9 @@ impl App {
             }
             let sid = session.id.to_string();
             let started = std::time::Instant::now();
-            let result = self.run_meta(caller, &sid, &config, meta, &arguments).await;
+            let result = self
+                .run_meta(caller, &sid, &config, meta, &arguments, req.approved)
+                .await;
             if let Ok(r) = &result {
                 self.log_session_run(
                     caller,
@@ -248,7 +277,11 @@ impl App {
             &config,
             &req.tool_slug,
             arguments,
-            req.account,
+            RunOptions {
+                account: req.account,
+                for_agent: req.workbench_offload,
+                approved: req.approved,
+            },
         )
         .await
     }
@@ -262,8 +295,28 @@ impl App {
         slug: &str,
         arguments: Value,
         account: Option<String>,
+        approved: bool,
     ) -> AppResult<ToolResult> {
         let tool = self.session_tool(config, slug)?;
+        let need = config.approval_need(ToolInfo {
+            toolkit: &tool.toolkit().slug,
+            slug: &tool.tool().slug,
+            tags: &tool.tool().tags,
+        });
+        // An approval answers a question; it never lifts a refusal.
+        match need {
+            ApprovalNeed::None => {}
+            ApprovalNeed::Deny(why) => return Ok(failed(why)),
+            ApprovalNeed::Ask { .. } if approved => {}
+            ApprovalNeed::Ask { .. } => {
+                return Ok(failed(format!(
+                    "{} needs the user's approval in this session, and this way of running \
+                         it cannot ask. Run it on its own (the session's execute asks the user \
+                         and runs it once they approve).",
+                    tool.tool().slug
+                )));
+            }
+        }
         let problems = argument_problems(&tool, &arguments);
         if !problems.is_empty() {
             return Ok(failed(format!(
@@ -293,6 +346,7 @@ impl App {
         config: &Arc<SessionConfig>,
         meta: MetaTool,
         arguments: &Value,
+        approved: bool,
     ) -> AppResult<ToolResult> {
         match meta {
             MetaTool::GetToolSchemas => Ok(self.meta_tool_schemas(config, arguments)),
@@ -313,7 +367,7 @@ impl App {
                 Err(e) => failed(e),
             }),
             MetaTool::MultiExecuteTool => Ok(self
-                .meta_multi_execute(caller, session_id, config, arguments)
+                .meta_multi_execute(caller, session_id, config, arguments, approved)
                 .await),
             MetaTool::RemoteWorkbench => {
                 self.meta_remote_workbench(caller, session_id, config, arguments)
@@ -729,6 +783,7 @@ impl App {
         session_id: &str,
         config: &Arc<SessionConfig>,
         arguments: &Value,
+        approved: bool,
     ) -> ToolResult {
         let Some(items) = arguments.get("tools").and_then(Value::as_array) else {
             return failed("`tools`: required, an array of {tool_slug, arguments}.".to_owned());
@@ -749,6 +804,11 @@ impl App {
             let args = item.get("arguments").cloned().unwrap_or(Value::Null);
             let (app, caller, config) = (self.clone(), caller.clone(), config.clone());
             let sid = session_id.to_owned();
+            // The items were approved with the batch (MCP asks about each before it runs).
+            let options = RunOptions {
+                approved,
+                ..RunOptions::agent()
+            };
             tasks.spawn(async move {
                 let outcome = if slug.trim().is_empty() {
                     Err(format!("`tools[{index}].tool_slug`: required."))
@@ -765,7 +825,7 @@ impl App {
                     } else {
                         args
                     };
-                    app.run_session_tool(&caller, &sid, &config, &slug, args, None)
+                    app.run_session_tool(&caller, &sid, &config, &slug, args, options)
                         .await
                         .map_err(|e| e.message)
                 };

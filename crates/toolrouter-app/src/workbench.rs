@@ -389,7 +389,7 @@ impl ToolBridge for SessionBridge {
                 &config,
                 &call.slug,
                 call.arguments,
-                None,
+                crate::session_exec::RunOptions::default(),
             )
             .await
         {

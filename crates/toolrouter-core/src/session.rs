@@ -8,6 +8,7 @@
 //! catalog (do these slugs exist?) or storage (is this account the user's?) are the app's, fed by
 //! [`SessionConfig::slug_refs`].
 
+pub mod approval;
 pub mod change;
 pub mod filter;
 
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{AuthConfigId, ConnectedAccountId, ProjectId, SessionId, Timestamp};
 
+pub use approval::{ApprovalDecision, ApprovalNeed};
 pub use change::{ConfigChange, Field};
 pub use filter::{MetaTool, ToolInfo};
 
@@ -97,7 +99,7 @@ pub struct TagFilter {
     pub enabled: Option<Vec<Tag>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<Vec<Tag>>,
-    /// Tools with one of these tags need the user's approval (stored; enforced at execution).
+    /// Tools with one of these tags need the user's approval (see `approval`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_approval: Option<Vec<Tag>>,
 }

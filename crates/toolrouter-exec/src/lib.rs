@@ -6,8 +6,12 @@
 //! This crate owns outbound HTTP for tools; nothing else in toolrouter sends a tool's request.
 //! Credentials arrive typed ([`Credentials`], secret values as `secrecy::SecretString`) and
 //! leave only on the wire: never in `Debug` output, logs or outcome messages.
+//!
+//! It also owns the workbench's egress proxy ([`serve_egress`]): when the operator enables
+//! network access for sandboxes, their HTTP(S) goes through it, checked by an [`OutboundPolicy`].
 
 mod credentials;
+mod egress;
 mod encode;
 mod execute;
 mod guard;
@@ -17,6 +21,7 @@ mod proxy;
 mod transform;
 
 pub use credentials::{CredentialValue, Credentials};
+pub use egress::{EgressConfig, bind_egress_socket, serve_egress};
 pub use execute::{BuildError, Executor, ExecutorConfig};
 pub use guard::{InvalidNet, IpNet, OutboundPolicy, Refused, non_public_reason};
 pub use http::Method;

@@ -1,12 +1,22 @@
 //! The HTTP side of the endpoint: a tower service that checks, in this order, the `Host` and
-//! `Origin` headers (DNS rebinding), the API key and the session, then hands the request to
-//! rmcp's stateless Streamable HTTP service with the session attached as a request extension.
+//! `Origin` headers (DNS rebinding), the API key and the session, then hands the request to one
+//! of two rmcp Streamable HTTP services with the session attached as a request extension:
+//!
+//! - the stateful one (rmcp's `LocalSessionManager`) takes `initialize`, which opens an MCP
+//!   session (`Mcp-Session-Id`; `live.rs`), and every request (POST, the GET stream, DELETE)
+//!   carrying an id this replica holds for this Tool Router session;
+//! - the stateless one (JSON responses) takes everything else: no `Mcp-Session-Id`, or one this
+//!   replica does not hold (another replica issued it, or it restarted, or the session idled
+//!   out), and `initialize` when this replica holds `McpConfig::max_sessions` already. So any
+//!   replica on the database answers any request; what needs the MCP session (notifications,
+//!   elicitation) is there only where the session is.
 //!
 //! Checks run before rmcp sees the body, so a request without a valid key or for a session that
-//! is not the caller's never reaches a handler. Refusals are plain HTTP statuses (401 with
-//! `WWW-Authenticate`, 403, 404) carrying the `AppError` that says what was wrong; the http
-//! crate renders it as the error envelope. Everything after that (malformed JSON-RPC, unknown
-//! methods, protocol versions) is rmcp's, answered with JSON-RPC error codes.
+//! is not the caller's never reaches a handler, whichever service it is bound for. Refusals are
+//! plain HTTP statuses (401 with `WWW-Authenticate`, 403, 404) carrying the `AppError` that says
+//! what was wrong; the http crate renders it as the error envelope. Everything after that
+//! (malformed JSON-RPC, unknown methods, protocol versions) is rmcp's, answered with JSON-RPC
+//! error codes.
 
 use std::convert::Infallible;
 use std::fmt::Display;
@@ -20,12 +30,14 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use toolrouter_app::{App, AppError, Caller};
 use toolrouter_core::ErrorCode;
 use toolrouter_core::session::Session;
 
+use crate::live::Live;
 use crate::server::SessionServer;
 use crate::{API_KEY_HEADER, McpConfig};
 
@@ -41,12 +53,17 @@ type McpResponse = Response<BoxBody<Bytes, Infallible>>;
 /// Largest JSON-RPC message accepted (rmcp's own limit).
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
+/// The MCP session header (rmcp's name for it).
+const MCP_SESSION_ID: &str = "mcp-session-id";
+
 /// The endpoint as a tower service (clone per connection; cheap).
 #[derive(Clone)]
 pub struct McpService {
     app: App,
     config: Arc<McpConfig>,
-    inner: StreamableHttpService<SessionServer, NeverSessionManager>,
+    stateless: StreamableHttpService<SessionServer, NeverSessionManager>,
+    stateful: StreamableHttpService<SessionServer, LocalSessionManager>,
+    live: Arc<Live>,
 }
 
 impl std::fmt::Debug for McpService {
@@ -60,24 +77,44 @@ impl std::fmt::Debug for McpService {
 /// The MCP endpoint of every session, to mount at `/tool_router/{session_id}/mcp`: the session
 /// id is read from the path's last two segments.
 pub fn service(app: App, config: &McpConfig) -> McpService {
-    let handler_app = app.clone();
     // Hosts and origins are checked here, with messages saying how to allow one; rmcp's own
     // check would refuse with a bare 403.
     let rmcp_config = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_sse_keep_alive(None)
         .disable_allowed_hosts()
         .disable_allowed_origins();
-    let inner = StreamableHttpService::new(
-        move || Ok(SessionServer::new(handler_app.clone())),
+    let handler_app = app.clone();
+    let stateless = StreamableHttpService::new(
+        move || Ok(SessionServer::stateless(handler_app.clone())),
         Arc::new(NeverSessionManager::default()),
-        rmcp_config,
+        rmcp_config
+            .clone()
+            .with_legacy_session_mode(false)
+            .with_json_response(true)
+            .with_sse_keep_alive(None),
+    );
+    let mut manager = LocalSessionManager::default();
+    manager.session_config.keep_alive = Some(config.session_idle);
+    let manager = Arc::new(manager);
+    let live = Arc::new(Live::new(app.clone(), Arc::clone(&manager), config));
+    let (handler_app, handler_live) = (app.clone(), Arc::clone(&live));
+    // Session mode answers with SSE streams (a tool call may ask the client something before
+    // its result), kept alive with SSE comments for proxies.
+    let stateful = StreamableHttpService::new(
+        move || {
+            Ok(SessionServer::in_session(
+                handler_app.clone(),
+                Arc::clone(&handler_live),
+            ))
+        },
+        manager,
+        rmcp_config.with_legacy_session_mode(true),
     );
     McpService {
         app,
         config: Arc::new(config.clone()),
-        inner,
+        stateless,
+        stateful,
+        live,
     }
 }
 
@@ -135,10 +172,19 @@ impl McpService {
             Ok(s) => s,
             Err(e) => return refusal(e),
         };
-        req.extensions_mut().insert(SessionScope {
+        let mcp_id = req
+            .headers()
+            .get(MCP_SESSION_ID)
+            .and_then(|v| v.to_str().ok());
+        let in_session = match self.live.holds(mcp_id, &caller, &session).await {
+            Ok(held) => held,
+            Err(e) => return refusal(e),
+        };
+        let scope = SessionScope {
             caller,
             session: Arc::new(session),
-        });
+        };
+        req.extensions_mut().insert(scope.clone());
         let json_post = req.method() == http::Method::POST
             && req
                 .headers()
@@ -146,8 +192,9 @@ impl McpService {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.trim_start().starts_with("application/json"));
         if !json_post {
-            // rmcp refuses other methods (405) and content types (415) itself.
-            return self.inner.handle(req).await;
+            // rmcp refuses other methods (405) and content types (415) itself; GET (the
+            // notification stream) and DELETE have a meaning only in an MCP session.
+            return self.dispatch(in_session, req).await;
         }
         // rmcp answers a body that is not a JSON-RPC message with a bare 415; JSON-RPC clients
         // expect -32700 (not JSON) or -32600 (not a valid request), so those are answered here.
@@ -159,10 +206,53 @@ impl McpService {
         if let Some(rejected) = malformed_json_rpc(&bytes) {
             return rejected;
         }
-        self.inner
-            .handle(Request::from_parts(parts, Full::new(bytes)))
+        let initialize = is_initialize(&bytes);
+        if initialize && self.live.has_room().await {
+            // Always a new MCP session, whatever id the client still sends.
+            let mut parts = parts;
+            parts.headers.remove(MCP_SESSION_ID);
+            let res = self
+                .stateful
+                .handle(Request::from_parts(parts, Full::new(bytes)))
+                .await;
+            if let Some(id) = res
+                .headers()
+                .get(MCP_SESSION_ID)
+                .and_then(|v| v.to_str().ok())
+            {
+                self.live.bind(id, &scope.caller, &scope.session).await;
+            }
+            return res;
+        }
+        let in_session = in_session && !initialize;
+        self.dispatch(in_session, Request::from_parts(parts, Full::new(bytes)))
             .await
     }
+
+    async fn dispatch<B>(&self, in_session: bool, req: Request<B>) -> McpResponse
+    where
+        B: Body + Send + 'static,
+        B::Error: Display,
+        B::Data: Send + 'static,
+    {
+        if !in_session {
+            return self.stateless.handle(req).await;
+        }
+        let delete = req.method() == http::Method::DELETE;
+        let mut res = self.stateful.handle(req).await;
+        if delete && res.status() == StatusCode::ACCEPTED {
+            // rmcp says 202 for an ended MCP session; clients expect 200 or 204 (the Python SDK
+            // logs anything else as a failed termination).
+            *res.status_mut() = StatusCode::NO_CONTENT;
+        }
+        res
+    }
+}
+
+/// Whether a (well-formed) JSON-RPC body is an `initialize` request.
+fn is_initialize(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .is_ok_and(|v| v.get("method").and_then(|m| m.as_str()) == Some("initialize"))
 }
 
 /// The whole body, at most [`MAX_BODY`] bytes.
@@ -441,7 +531,7 @@ mod tests {
                 "tools.example.com:8443".into(),
                 "[::1]".into(),
             ]),
-            allowed_origins: vec![],
+            ..McpConfig::loopback()
         };
         let uri: http::Uri = "/tool_router/x/mcp".parse().unwrap();
         let check = |host: &str| check_host(&uri, &headers(&[("host", host)]), &config).is_ok();
@@ -460,7 +550,7 @@ mod tests {
         );
         let any = McpConfig {
             allowed_hosts: None,
-            allowed_origins: vec![],
+            ..McpConfig::loopback()
         };
         assert!(check_host(&uri, &headers(&[("host", "evil.example")]), &any).is_ok());
     }

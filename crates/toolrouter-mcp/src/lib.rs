@@ -6,13 +6,22 @@
 //! disagree. A URL alone grants nothing: the same `x-api-key` header as the REST API is required,
 //! and the session must exist in the caller's project (a deleted one stops answering).
 //!
-//! The server is stateless (no `Mcp-Session-Id`, JSON responses), so any replica on the same
-//! database can answer any request; protocol versions 2025-03-26 … 2026-07-28 are negotiated by
-//! rmcp. [`service`] returns a tower service the http crate mounts; this crate does not know
-//! axum. Its error responses (401, 403, 404) carry a `toolrouter_app::AppError` in the response
-//! extensions, which the http crate's envelope layer renders as the contract's error envelope.
+//! Any replica on the same database answers any request: a request without an
+//! `Mcp-Session-Id`, or with one this replica does not hold (another replica issued it, or this
+//! one restarted), is served statelessly (JSON responses), as if it were the client's first. On
+//! top of that, `initialize` opens an MCP session held in this replica's memory (`live.rs`),
+//! which is what a server needs to talk to the client first: it pushes
+//! `notifications/tools/list_changed` when the Tool Router session's configuration changes, and
+//! asks the user through elicitation when the session's permissions say "ask". Protocol
+//! versions 2025-03-26 … 2026-07-28 are negotiated by rmcp. [`service`] returns a tower service
+//! the http crate mounts; this crate does not know axum. Its error responses (401, 403, 404)
+//! carry a `toolrouter_app::AppError` in the response extensions, which the http crate's
+//! envelope layer renders as the contract's error envelope.
+
+use std::time::Duration;
 
 mod endpoint;
+mod live;
 mod permissions;
 mod server;
 mod tools;
@@ -32,6 +41,15 @@ pub struct McpConfig {
     /// Browser origins (`scheme://host[:port]`) allowed to call the endpoint. Requests without
     /// an `Origin` header (every non-browser MCP client) always pass. Empty: any origin.
     pub allowed_origins: Vec<String>,
+    /// MCP sessions this replica holds at most; an `initialize` beyond it is answered
+    /// statelessly (the client works, without notifications or elicitation).
+    pub max_sessions: usize,
+    /// An MCP session that got no request for this long is closed (an open notification
+    /// stream does not count); its client's next request is answered statelessly.
+    pub session_idle: Duration,
+    /// How often the configuration version of sessions with MCP clients here is read, to see
+    /// changes made through another replica (this replica's own changes are pushed at once).
+    pub change_poll: Duration,
 }
 
 impl McpConfig {
@@ -44,6 +62,9 @@ impl McpConfig {
                 "[::1]".to_owned(),
             ]),
             allowed_origins: Vec::new(),
+            max_sessions: 2_000,
+            session_idle: Duration::from_secs(30 * 60),
+            change_poll: Duration::from_secs(5),
         }
     }
 }

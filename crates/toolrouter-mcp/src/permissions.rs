@@ -1,61 +1,106 @@
-//! Approvals (`experimental.permissions`) on the MCP endpoint, as one pure decision.
+//! Approvals (`experimental.permissions`) on the MCP endpoint, as pure decisions: what a call
+//! needs, the question put to the user, what their answer means, and what happens when nobody
+//! can be asked.
 //!
-//! A tool call needs the user's approval when the session's permissions say "ask" for it (a
-//! per-tool override first, then the default). MCP asks users through elicitation, but this
-//! endpoint is stateless (any replica answers any request, and a stateless server cannot
-//! receive the client's answer to a server-initiated request), so no call can be approved
-//! interactively: `experimental.no_elicitation_support_fallback` decides, and without it the
-//! call is refused (deny is the safe reading of "could not ask"). Meta tools are the router's
-//! own and are never gated.
+//! Whether a tool call needs the user's approval is core's `SessionConfig::approval_need` (the
+//! session's `require_approval` settings and `experimental.permissions`), the same rule the REST
+//! execute applies. The server asks through MCP elicitation (form
+//! mode, the contract's question: `decision` = `approve` | `always_approve` | `deny`) when the
+//! client can answer: it holds an MCP session on this replica and declared the `elicitation`
+//! capability. Otherwise `experimental.no_elicitation_support_fallback` decides, and without
+//! it the call is refused (deny is the safe reading of "could not ask"). An approval is
+//! remembered for the rest of the MCP session when the rule asks once (`ask_once`,
+//! `ask_once_per_session`) or the user chose `always_approve`. Meta tools are the router's own
+//! and are not gated themselves, but `COMPOSIO_MULTI_EXECUTE_TOOL` is gated by the app tools in
+//! its batch (each asked about in turn; one refusal and none of them runs), since that is how
+//! an agent that found a tool with search usually runs it. Tools that code in the workbench
+//! runs are not gated here.
 
-use toolrouter_core::session::{
-    ElicitationFallback, PermissionDefault, PermissionOverride, SessionConfig,
-};
+use rmcp::model::{ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema};
+use serde_json::{Value, json};
+use toolrouter_core::session::{ElicitationFallback, SessionConfig};
 
-/// What happens to a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Approval {
-    Run,
-    /// Refused, with the reason for the agent.
-    Refuse(String),
-}
-
-fn needs_asking(config: &SessionConfig, slug: &str) -> Result<bool, String> {
-    let Some(p) = &config.experimental.permissions else {
-        return Ok(false);
-    };
-    let over = p
-        .overrides
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(slug))
-        .map(|(_, v)| *v);
-    match over {
-        Some(PermissionOverride::AlwaysAllow) => Ok(false),
-        Some(PermissionOverride::AlwaysDeny) => Err(format!(
-            "Tool `{slug}` is denied by this session's permissions (`always_deny`)."
+/// Whether a call that needs approval runs when the user cannot be asked (`Err`: the reason it
+/// does not, for the agent).
+pub(crate) fn fallback(config: &SessionConfig, slug: &str) -> Result<(), String> {
+    match config.experimental.no_elicitation_support_fallback {
+        Some(ElicitationFallback::Allow) => Ok(()),
+        Some(ElicitationFallback::Deny) | None => Err(format!(
+            "Tool `{slug}` needs the user's approval (experimental.permissions), and this MCP \
+             client cannot be asked for it (it did not declare the `elicitation` capability, or \
+             holds no MCP session on this server). The integrator can set \
+             `experimental.no_elicitation_support_fallback` to `allow`, or allow the tool in \
+             `experimental.permissions.overrides`."
         )),
-        Some(PermissionOverride::AskOnce | PermissionOverride::AskAlways) => Ok(true),
-        None => Ok(match p.default {
-            PermissionDefault::AllowAll => false,
-            PermissionDefault::AskEveryCall | PermissionDefault::AskOncePerSession => true,
-        }),
     }
 }
 
-/// The decision for an app tool call over MCP.
-pub(crate) fn approval(config: &SessionConfig, slug: &str) -> Approval {
-    match needs_asking(config, slug) {
-        Err(reason) => Approval::Refuse(reason),
-        Ok(false) => Approval::Run,
-        Ok(true) => match config.experimental.no_elicitation_support_fallback {
-            Some(ElicitationFallback::Allow) => Approval::Run,
-            Some(ElicitationFallback::Deny) | None => Approval::Refuse(format!(
-                "Tool `{slug}` needs the user's approval (experimental.permissions), and this MCP \
-                 endpoint cannot ask for it. The integrator can set \
-                 `experimental.no_elicitation_support_fallback` to `allow`, or allow the tool in \
-                 `experimental.permissions.overrides`."
-            )),
-        },
+/// Longest rendering of the arguments shown in the question.
+const ARGUMENTS_SHOWN: usize = 400;
+
+/// The question put to the user: the tool, its arguments (shortened) and the three answers.
+pub(crate) fn question(slug: &str, arguments: &Value) -> ElicitRequestParams {
+    let mut shown = arguments.to_string();
+    if shown.len() > ARGUMENTS_SHOWN {
+        let mut end = ARGUMENTS_SHOWN;
+        while !shown.is_char_boundary(end) {
+            end -= 1;
+        }
+        shown.truncate(end);
+        shown.push('…');
+    }
+    let schema: ElicitationSchema = serde_json::from_value(json!({
+        "type": "object",
+        "properties": {"decision": {
+            "type": "string",
+            "title": "Decision",
+            "description": "approve: run it this once; always_approve: run it now and without \
+                            asking again in this MCP session; deny: do not run it",
+            "enum": ["approve", "always_approve", "deny"],
+        }},
+        "required": ["decision"],
+    }))
+    .expect("a valid elicitation schema");
+    ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message: format!("Allow {slug} to run with arguments {shown}?"),
+        requested_schema: schema,
+    }
+}
+
+/// What the user's answer means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// Run it; `remember`: without asking again in this MCP session.
+    Run { remember: bool },
+    /// Do not run it, with the reason for the agent.
+    Refuse(String),
+}
+
+/// The user's answer to [`question`], for a rule that asks `once` or every call.
+pub(crate) fn answer(result: &ElicitResult, slug: &str, once: bool) -> Answer {
+    let declined = |how: &str| {
+        Answer::Refuse(format!(
+            "The user {how} running tool `{slug}` (experimental.permissions); it did not run."
+        ))
+    };
+    match result.action {
+        ElicitationAction::Accept => {
+            let decision = result
+                .content
+                .as_ref()
+                .and_then(|c| c.get("decision"))
+                .and_then(Value::as_str);
+            match decision {
+                Some("approve") => Answer::Run { remember: once },
+                Some("always_approve") => Answer::Run { remember: true },
+                Some("deny") => declined("denied"),
+                // An accepted form without a known decision approves nothing.
+                _ => declined("did not approve"),
+            }
+        }
+        ElicitationAction::Decline => declined("declined"),
+        _ => declined("cancelled the question about"),
     }
 }
 
@@ -63,7 +108,7 @@ pub(crate) fn approval(config: &SessionConfig, slug: &str) -> Approval {
 mod tests {
     use std::collections::BTreeMap;
 
-    use toolrouter_core::session::Permissions;
+    use toolrouter_core::session::{PermissionDefault, PermissionOverride, Permissions};
 
     use super::*;
 
@@ -85,42 +130,67 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
+    fn without_a_way_to_ask_the_fallback_decides() {
         use ElicitationFallback as F;
-        use PermissionDefault as D;
-        use PermissionOverride as O;
-        let run = |c: &SessionConfig, slug: &str| approval(c, slug) == Approval::Run;
-        // No permissions: everything runs.
-        assert!(run(&config(None, &[], None), "GMAIL_SEND_EMAIL"));
-        // allow_all, with an always_deny override.
-        let c = config(
-            Some(D::AllowAll),
-            &[("GMAIL_SEND_EMAIL", O::AlwaysDeny)],
-            None,
-        );
-        assert!(run(&c, "GITHUB_GET_REPO"));
-        let Approval::Refuse(why) = approval(&c, "gmail_send_email") else {
-            panic!("always_deny must refuse");
-        };
-        assert!(why.contains("always_deny"), "{why}");
-        // Asking without a fallback refuses; with `allow` runs; overrides win over the default.
-        let c = config(
-            Some(D::AskEveryCall),
-            &[("GITHUB_GET_REPO", O::AlwaysAllow)],
-            None,
-        );
-        assert!(!run(&c, "GMAIL_SEND_EMAIL"));
-        assert!(run(&c, "GITHUB_GET_REPO"));
-        let c = config(Some(D::AskOncePerSession), &[], Some(F::Deny));
-        let Approval::Refuse(why) = approval(&c, "GMAIL_SEND_EMAIL") else {
-            panic!("deny fallback must refuse");
-        };
+        let c = config(Some(PermissionDefault::AskEveryCall), &[], None);
+        let why = fallback(&c, "GMAIL_SEND_EMAIL").unwrap_err();
         assert!(why.contains("no_elicitation_support_fallback"), "{why}");
-        assert!(run(
-            &config(Some(D::AskEveryCall), &[], Some(F::Allow)),
-            "X_Y"
-        ));
-        let c = config(Some(D::AllowAll), &[("X_Y", O::AskAlways)], None);
-        assert!(!run(&c, "X_Y"));
+        let c = config(Some(PermissionDefault::AskEveryCall), &[], Some(F::Deny));
+        assert!(fallback(&c, "X_Y").is_err());
+        let c = config(Some(PermissionDefault::AskEveryCall), &[], Some(F::Allow));
+        assert_eq!(fallback(&c, "X_Y"), Ok(()));
+    }
+
+    #[test]
+    fn the_question_names_the_tool_and_offers_three_answers() {
+        let ElicitRequestParams::FormElicitationParams {
+            message,
+            requested_schema,
+            ..
+        } = question("GMAIL_SEND_EMAIL", &json!({"to": "a@example.com"}))
+        else {
+            panic!("form mode");
+        };
+        assert_eq!(
+            message,
+            r#"Allow GMAIL_SEND_EMAIL to run with arguments {"to":"a@example.com"}?"#
+        );
+        let schema = serde_json::to_value(&requested_schema).unwrap();
+        assert_eq!(
+            schema["properties"]["decision"]["enum"],
+            json!(["approve", "always_approve", "deny"])
+        );
+        assert_eq!(schema["required"], json!(["decision"]));
+        let long = question("X_Y", &json!({"text": "é".repeat(1000)}));
+        let ElicitRequestParams::FormElicitationParams { message, .. } = long else {
+            panic!("form mode");
+        };
+        assert!(message.len() < 600 && message.ends_with("…?"), "{message}");
+    }
+
+    #[test]
+    fn answers() {
+        let accept = |decision: &str| {
+            ElicitResult::new(ElicitationAction::Accept).with_content(json!({"decision": decision}))
+        };
+        let run = |remember| Answer::Run { remember };
+        assert_eq!(answer(&accept("approve"), "X_Y", false), run(false));
+        assert_eq!(answer(&accept("approve"), "X_Y", true), run(true));
+        assert_eq!(answer(&accept("always_approve"), "X_Y", false), run(true));
+        for refused in [
+            accept("deny"),
+            accept("maybe"),
+            ElicitResult::new(ElicitationAction::Accept),
+            ElicitResult::new(ElicitationAction::Decline),
+            ElicitResult::new(ElicitationAction::Cancel),
+        ] {
+            let Answer::Refuse(why) = answer(&refused, "X_Y", true) else {
+                panic!("{refused:?} must refuse");
+            };
+            assert!(
+                why.contains("`X_Y`") && why.contains("did not run"),
+                "{why}"
+            );
+        }
     }
 }

@@ -25,6 +25,7 @@ mod tokens;
 
 pub use apikey::{API_KEY_PREFIX, ApiKeyHash, NewApiKey, display_prefix, looks_like_api_key};
 pub use keyring::{KEY_LEN, Keyring, VaultError, write_secret_file};
+pub use signed::Purpose;
 pub use tokens::{
     LINK_TOKEN_PREFIX, NewState, OpaqueToken, SecretFields, looks_like_link_token, new_link_token,
     token_hash,

@@ -29,17 +29,25 @@ pub enum CgroupPreference {
 
 /// Network egress from sandboxes.
 ///
-/// Only `Disabled` exists today: sandboxes get an empty network namespace (bubblewrap) or a
-/// seccomp filter refusing every non-unix socket (fallback). The seam for enabling egress is a
-/// per-session HTTP proxy listening on a unix socket bind-mounted into the sandbox next to the
-/// tool bridge (`/run/workbench/egress.sock`), with the allow-list applied by the proxy on the
-/// host; a variant carrying that proxy's policy goes here, and `sandbox.rs` adds the bind and
-/// the `HTTP(S)_PROXY` variables when it is set. Nothing else in the sandbox design changes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// `Disabled` (the default): sandboxes get an empty network namespace (bubblewrap) or a seccomp
+/// filter refusing every non-unix socket (fallback); code reaches nothing but the tool bridge.
+///
+/// `Proxy`: the operator runs an HTTP(S) forward proxy on a host unix socket (the binary runs
+/// `toolrouter_exec::serve_egress`, which applies the address policy). Each bubblewrap sandbox
+/// keeps its own empty network namespace; the socket is bind-mounted read-only at
+/// `/run/workbench/egress.sock`, the driver relays `127.0.0.1:3128` inside the sandbox to it,
+/// and `HTTP_PROXY`/`HTTPS_PROXY` (and the lower-case forms) point there, so `urllib`,
+/// `requests`, `pip` and `curl` work and nothing else leaves. The landlock fallback has no
+/// network namespace of its own to put a relay in, so it stays without network (a warning at
+/// start-up; [`crate::WorkbenchStatus::egress`] says so). The socket must exist when the
+/// workbench starts and be connectable by the sandbox uids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Egress {
     #[default]
     Disabled,
+    /// HTTP(S) through the egress proxy listening on this host unix socket.
+    Proxy { socket: PathBuf },
 }
 
 /// Host resources that sandbox tiers may reserve in total (admission control).
@@ -125,6 +133,7 @@ pub struct WorkbenchConfig {
     pub max_file_bytes: u64,
     /// Open files per process (`RLIMIT_NOFILE`, default 4096).
     pub max_open_files: u64,
+    /// Network access for sandboxed code (default none; see [`Egress`]).
     pub egress: Egress,
 }
 

@@ -6,10 +6,14 @@ meant for it (fd 0 becomes /dev/null) and everything code writes to fd 1 and 2 -
 `os.system`, subprocesses -- lands in per-call capture files instead of the protocol stream.
 
 Messages from the host:
-  {"op": "init", "token", "bridge", "files", "tmp", "offload_dir"}  -> {"op": "ready", "python"}
+  {"op": "init", "token", "bridge", "files", "tmp", "offload_dir", "egress"}
+                                              -> {"op": "ready", "python"}
   {"op": "exec", "id", "code", "offload"}    run Python in the one globals dict
   {"op": "bash", "id", "command", "offload"}  run `bash -c` in the current directory
   {"op": "interrupt", "id"}                   SIGINT the main thread if call `id` is still running
+`egress` is null, or {"socket", "port"}: the operator enabled network egress, and the driver
+relays 127.0.0.1:port to the host's egress proxy on that unix socket (the sandbox's network
+namespace has nothing else; HTTP_PROXY and friends in the environment name the relay).
 Every exec/bash gets exactly one reply carrying its id. A broken driver is the host's problem to
 detect (EOF), so the driver never tries to survive its own internal errors.
 """
@@ -380,6 +384,85 @@ def _install_helpers(token, bridge):
     _globals["proxy_execute"] = proxy_execute
 
 
+def _pump(src, dst):
+    import _socket
+
+    try:
+        while True:
+            data = src.recv(1 << 16)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    try:
+        dst.shutdown(_socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def _egress_relay(conn, path):
+    """One client connection, relayed to the egress proxy: a thread per direction."""
+    import _socket
+
+    up = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    # Blocking whatever `socket.setdefaulttimeout` the code in the sandbox has set.
+    up.settimeout(None)
+    conn.settimeout(None)
+    done = _thread.allocate_lock()
+    done.acquire()
+
+    def back():
+        try:
+            _pump(up, conn)
+            # The proxy ends each exchange; wake the other direction if the client lingers.
+            try:
+                conn.shutdown(_socket.SHUT_RDWR)
+            except OSError:
+                pass
+        finally:
+            done.release()
+
+    try:
+        up.connect(path)
+        _thread.start_new_thread(back, ())
+    except (OSError, RuntimeError):
+        conn.close()
+        up.close()
+        return
+    _pump(conn, up)
+    done.acquire()
+    conn.close()
+    up.close()
+
+
+def _egress_accept(listener, path):
+    import _socket
+
+    while True:
+        try:
+            fd, _ = listener._accept()
+        except OSError:
+            time.sleep(0.1)  # out of descriptors: let connections finish
+            continue
+        conn = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM, 0, fd)
+        try:
+            _thread.start_new_thread(_egress_relay, (conn, path))
+        except RuntimeError:  # out of threads (pids limit)
+            conn.close()
+
+
+def _start_egress(egress):
+    """Listens on 127.0.0.1:port (bound before `ready`, so the first cell can use it)."""
+    import _socket
+
+    listener = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+    listener.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", egress["port"]))
+    listener.listen(64)
+    _thread.start_new_thread(_egress_accept, (listener, egress["socket"]))
+
+
 def main():
     requests = _queue.SimpleQueue()
     _thread.start_new_thread(_reader, (requests,))
@@ -389,6 +472,8 @@ def main():
     token = first.pop("token", None)
     _cfg.update(first)
     _install_helpers(token, first.get("bridge"))
+    if first.get("egress"):
+        _start_egress(first["egress"])
     del token, first
     os.chdir(_cfg["files"])
     _signal.signal(_signal.SIGINT, _on_sigint)

@@ -5,7 +5,9 @@
 //! unprivileged uid, with every namespace unshared (an empty network namespace: no network),
 //! no capabilities, no further user namespaces, a read-only system, `/tmp` a tmpfs, the session
 //! files at `/mnt/files`, the bridge socket at `/run/workbench/bridge.sock`, and the seccomp
-//! filters.
+//! filters. When the operator enables egress, the network namespace stays empty; only the egress
+//! proxy's socket is added (read-only, `/run/workbench/egress.sock`) with the `HTTP(S)_PROXY`
+//! variables naming the driver's loopback relay to it.
 //!
 //! **Fallback** (no usable bubblewrap): the interpreter runs directly as the slot's uid, in a
 //! new session, confined by landlock (read-only system paths, read-write files and a private
@@ -30,7 +32,7 @@ use nix::sys::memfd::{MFdFlags, memfd_create};
 use nix::unistd::pipe2;
 use tokio::process::Command;
 
-use crate::config::WorkbenchConfig;
+use crate::config::{Egress, WorkbenchConfig};
 use crate::seccomp::Filters;
 use crate::spawn::{ChildSetup, Launcher};
 
@@ -89,6 +91,8 @@ pub(crate) struct InnerPaths {
     pub(crate) files: String,
     pub(crate) tmp: String,
     pub(crate) bridge: String,
+    /// The egress proxy's socket, when the sandbox has egress.
+    pub(crate) egress: Option<String>,
 }
 
 /// Host paths of one sandbox instance.
@@ -105,6 +109,11 @@ pub(crate) struct HostPaths {
 const DRIVER_INSIDE: &str = "/opt/workbench/driver.py";
 const BRIDGE_INSIDE: &str = "/run/workbench/bridge.sock";
 const FILES_INSIDE: &str = "/mnt/files";
+const EGRESS_INSIDE: &str = "/run/workbench/egress.sock";
+/// The loopback port inside the sandbox where the driver relays to the egress proxy.
+pub(crate) const EGRESS_PORT: u16 = 3128;
+/// The variables HTTP clients (urllib, requests, pip, curl) read their proxy from.
+const PROXY_VARS: [&str; 4] = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"];
 const PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 /// The bubblewrap command line for one sandbox. Adds the seccomp descriptors and the info pipe
@@ -129,6 +138,17 @@ pub(crate) fn bwrap_command(
     cmd.arg("--bind").arg(&paths.files).arg(FILES_INSIDE);
     cmd.arg("--ro-bind").arg(&paths.driver).arg(DRIVER_INSIDE);
     cmd.arg("--bind").arg(&paths.bridge).arg(BRIDGE_INSIDE);
+    let egress = match &config.egress {
+        Egress::Disabled => None,
+        Egress::Proxy { socket } => {
+            cmd.arg("--ro-bind").arg(socket).arg(EGRESS_INSIDE);
+            let url = format!("http://127.0.0.1:{EGRESS_PORT}");
+            for var in PROXY_VARS {
+                cmd.arg("--setenv").arg(var).arg(&url);
+            }
+            Some(EGRESS_INSIDE.to_owned())
+        }
+    };
     // bwrap's root is a tmpfs the sandbox uid owns: seal it (and /dev) once everything is
     // mounted, so /mnt/files, /tmp and /dev/shm are the only writable places.
     cmd.args(["--remount-ro", "/dev", "--remount-ro", "/"]);
@@ -149,6 +169,7 @@ pub(crate) fn bwrap_command(
         files: FILES_INSIDE.to_owned(),
         tmp: "/tmp".to_owned(),
         bridge: BRIDGE_INSIDE.to_owned(),
+        egress,
     };
     Ok((cmd, inner, info_read))
 }
@@ -241,6 +262,8 @@ pub(crate) fn fallback_command(
         files: path_str(&paths.files)?,
         tmp: path_str(&paths.tmp)?,
         bridge: path_str(&paths.bridge)?,
+        // No network namespace to hold a relay: the fallback never gets egress.
+        egress: None,
     };
     Ok((cmd, inner))
 }

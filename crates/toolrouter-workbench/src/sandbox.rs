@@ -273,6 +273,10 @@ impl Sandbox {
             "files": inner.files,
             "tmp": inner.tmp,
             "offload_dir": OFFLOAD_DIR,
+            "egress": inner.egress.as_ref().map(|socket| json!({
+                "socket": socket,
+                "port": isolation::EGRESS_PORT,
+            })),
         });
         if let Err(e) = io.handshake(init, config.start_timeout).await {
             bridge_task.abort();

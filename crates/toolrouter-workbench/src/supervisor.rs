@@ -20,7 +20,7 @@ use toolrouter_core::session::SandboxSize;
 
 use crate::bridge::ToolBridge;
 use crate::cgroup::{self, Cgroups};
-use crate::config::{Capacity, CgroupPreference, IsolationPreference, WorkbenchConfig};
+use crate::config::{Capacity, CgroupPreference, Egress, IsolationPreference, WorkbenchConfig};
 use crate::driver::{self, BashReply, ExecReply, MAX_OFFLOAD_THRESHOLD, Outcome, Request};
 use crate::error::WorkbenchError;
 use crate::files;
@@ -156,6 +156,16 @@ pub struct WorkbenchStatus {
     /// Sum of the running sandboxes' tiers.
     pub reserved: Capacity,
     pub capacity: Capacity,
+    /// Whether sandboxes reach the network through the egress proxy ([`Egress::Proxy`] with
+    /// bubblewrap; the fallback never has egress).
+    pub egress: bool,
+}
+
+impl WorkbenchStatus {
+    /// `proxy` or `off`, as `/readyz` and the logs say it.
+    pub fn egress_mode(&self) -> &'static str {
+        if self.egress { "proxy" } else { "off" }
+    }
 }
 
 /// One session's running sandbox.
@@ -202,6 +212,17 @@ impl Workbench {
             return Err(setup("config")(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "uid_base must be > 0 and uid_base + max_sandboxes must fit in a uid",
+            )));
+        }
+        if let Egress::Proxy { socket } = &config.egress
+            && !socket.exists()
+        {
+            return Err(setup("egress proxy socket")(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "{} does not exist: start the egress proxy before the workbench",
+                    socket.display()
+                ),
             )));
         }
         let driver_path = config.runtime_dir.join("driver.py");
@@ -264,7 +285,13 @@ impl Workbench {
         let isolation = Isolation { sandbox, limits };
         let filters =
             Filters::compile(sandbox == SandboxKind::Landlock).map_err(setup("seccomp"))?;
-        tracing::info!(isolation = %isolation, "workbench ready");
+        let egress = egress_on(&config, sandbox);
+        if !egress && matches!(config.egress, Egress::Proxy { .. }) {
+            tracing::warn!(
+                "workbench egress needs bubblewrap (the fallback has no network namespace of its own): sandboxes get no network"
+            );
+        }
+        tracing::info!(isolation = %isolation, egress, "workbench ready");
 
         let ledger = Ledger {
             free_slots: (0..config.max_sandboxes).collect(),
@@ -309,6 +336,10 @@ impl Workbench {
                 memory_bytes: l.memory_bytes,
             },
             capacity: l.capacity,
+            egress: egress_on(
+                &self.inner.shared.config,
+                self.inner.shared.isolation.sandbox,
+            ),
         }
     }
 
@@ -677,6 +708,11 @@ fn gone(inner: &Inner) -> WorkbenchError {
     } else {
         WorkbenchError::SessionDeleted
     }
+}
+
+/// Whether sandboxes get egress: configured, and bubblewrap (see [`Egress`]).
+fn egress_on(config: &WorkbenchConfig, sandbox: SandboxKind) -> bool {
+    matches!(config.egress, Egress::Proxy { .. }) && sandbox == SandboxKind::Bubblewrap
 }
 
 /// Kills a session's sandbox without waiting for the call that may hold its state.

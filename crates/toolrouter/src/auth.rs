@@ -60,8 +60,10 @@ fn client_secret(toolkit: &str, e: &ManagedAuthEntry) -> anyhow::Result<Option<S
     }
 }
 
-/// Which private destinations tool calls may reach: host names, IPs or CIDR networks.
-fn outbound_policy(entries: &[String]) -> anyhow::Result<OutboundPolicy> {
+/// Which private destinations may be reached: host names, IPs or CIDR networks. `key` names
+/// the setting in error messages (`outbound_allow` for tool calls, `workbench_egress_allow`
+/// for the workbench's egress proxy).
+pub(crate) fn outbound_policy(key: &str, entries: &[String]) -> anyhow::Result<OutboundPolicy> {
     let mut policy = OutboundPolicy::public_only();
     for e in entries {
         let e = e.trim();
@@ -71,7 +73,7 @@ fn outbound_policy(entries: &[String]) -> anyhow::Result<OutboundPolicy> {
         if e.contains('/') || e.parse::<std::net::IpAddr>().is_ok() {
             let net: IpNet = e
                 .parse()
-                .map_err(|_| anyhow::anyhow!("outbound_allow: `{e}` is not an IP network"))?;
+                .map_err(|_| anyhow::anyhow!("{key}: `{e}` is not an IP network"))?;
             policy = policy.allow_net(net);
         } else {
             policy = policy.allow_host(e);
@@ -122,10 +124,11 @@ pub(crate) fn app_config(s: &Settings, bound: Option<SocketAddr>) -> anyhow::Res
             ..defaults
         },
         exec: ExecutorConfig {
-            policy: outbound_policy(&s.outbound_allow)?,
+            policy: outbound_policy("outbound_allow", &s.outbound_allow)?,
             ..ExecutorConfig::default()
         },
         files_root: s.files_root(),
+        large_result_bytes: s.large_result_bytes,
         ..AppConfig::default()
     })
 }
@@ -137,14 +140,17 @@ mod tests {
     #[test]
     fn outbound_entries_are_hosts_or_networks() {
         assert!(
-            outbound_policy(&[
-                "127.0.0.1".into(),
-                "10.0.0.0/8".into(),
-                "stand-in.test".into()
-            ])
+            outbound_policy(
+                "outbound_allow",
+                &[
+                    "127.0.0.1".into(),
+                    "10.0.0.0/8".into(),
+                    "stand-in.test".into()
+                ]
+            )
             .is_ok()
         );
-        let err = outbound_policy(&["10.0.0.0/99".into()])
+        let err = outbound_policy("outbound_allow", &["10.0.0.0/99".into()])
             .unwrap_err()
             .to_string();
         assert!(err.contains("`10.0.0.0/99` is not an IP network"), "{err}");

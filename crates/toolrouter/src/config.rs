@@ -86,6 +86,12 @@ pub(crate) struct ServeArgs {
     /// Largest request body in bytes. [default: 4194304]
     #[arg(long, env = "TOOLROUTER_BODY_LIMIT", value_name = "BYTES")]
     pub(crate) body_limit: Option<usize>,
+    /// A tool result larger than this many bytes (serialized) is saved to a file in the
+    /// session's files (`/mnt/files/.composio/results/`) and answered with a reference and a
+    /// preview. Sessions may set a lower threshold for agents (`workbench.auto_offload_threshold`).
+    /// [default: 262144]
+    #[arg(long, env = "TOOLROUTER_LARGE_RESULT_BYTES", value_name = "BYTES")]
+    pub(crate) large_result_bytes: Option<usize>,
     /// Seconds a request may take before it is answered 408. [default: 60, or the workbench's
     /// exec timeout + 30 when the workbench is on]
     #[arg(long, env = "TOOLROUTER_REQUEST_TIMEOUT", value_name = "SECS")]
@@ -150,6 +156,14 @@ pub(crate) struct ServeArgs {
         value_name = "ORIGIN"
     )]
     pub(crate) mcp_allowed_origins: Vec<String>,
+    /// MCP sessions (notifications, approval questions) this server holds at most; beyond,
+    /// `initialize` is answered statelessly. [default: 2000]
+    #[arg(long, env = "TOOLROUTER_MCP_MAX_SESSIONS", value_name = "N")]
+    pub(crate) mcp_max_sessions: Option<usize>,
+    /// Seconds an MCP session may go without a request before it is closed (its client then
+    /// continues statelessly). [default: 1800]
+    #[arg(long, env = "TOOLROUTER_MCP_SESSION_IDLE", value_name = "SECS")]
+    pub(crate) mcp_session_idle: Option<u64>,
     /// Code sandboxes for COMPOSIO_REMOTE_WORKBENCH / COMPOSIO_REMOTE_BASH_TOOL: `on`, `off`,
     /// or `auto` (on when running as root, which sandboxes need: each runs as its own uid).
     /// Off, those tools answer that the server runs no workbench. [default: auto]
@@ -171,6 +185,31 @@ pub(crate) struct ServeArgs {
     /// --request-timeout. [default: 180]
     #[arg(long, env = "TOOLROUTER_WORKBENCH_EXEC_TIMEOUT", value_name = "SECS")]
     pub(crate) workbench_exec_timeout: Option<u64>,
+    /// Network access for sandboxed code: `off` (none at all), or `proxy`: HTTP and HTTPS only,
+    /// through a proxy in this server that refuses loopback, private, link-local and
+    /// cloud-metadata addresses (sandboxes have no other route out; HTTP_PROXY/HTTPS_PROXY are
+    /// set inside, so pip, requests and curl work). Needs bubblewrap. [default: off]
+    #[arg(long, env = "TOOLROUTER_WORKBENCH_EGRESS", value_name = "MODE")]
+    pub(crate) workbench_egress: Option<EgressMode>,
+    /// A private host, IP or network (CIDR) sandboxed code may reach through the egress proxy
+    /// anyway. Separate from --outbound-allow: code is less trusted than tool definitions.
+    /// Repeatable; in the environment, a comma-separated list. Added to the file's list.
+    #[arg(
+        long = "workbench-egress-allow",
+        env = "TOOLROUTER_WORKBENCH_EGRESS_ALLOW",
+        value_delimiter = ',',
+        value_name = "HOST|CIDR"
+    )]
+    pub(crate) workbench_egress_allow: Vec<String>,
+    /// A destination port the egress proxy allows. Repeatable; in the environment, a
+    /// comma-separated list; giving any replaces the default. [default: 80,443]
+    #[arg(
+        long = "workbench-egress-port",
+        env = "TOOLROUTER_WORKBENCH_EGRESS_PORTS",
+        value_delimiter = ',',
+        value_name = "PORT"
+    )]
+    pub(crate) workbench_egress_ports: Vec<u16>,
 }
 
 /// Whether the server runs code sandboxes.
@@ -182,6 +221,14 @@ pub(crate) enum WorkbenchMode {
     Off,
 }
 
+/// Whether sandboxed code reaches the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum EgressMode {
+    Off,
+    Proxy,
+}
+
 /// The workbench's settings, resolved (`None` in [`Settings`] when it is off).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WorkbenchSettings {
@@ -189,6 +236,16 @@ pub(crate) struct WorkbenchSettings {
     pub(crate) idle_timeout: Duration,
     pub(crate) max_sandboxes: u32,
     pub(crate) exec_timeout: Duration,
+    /// `None` when sandboxes have no network.
+    pub(crate) egress: Option<EgressSettings>,
+}
+
+/// The egress proxy's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EgressSettings {
+    /// Private hosts and networks allowed anyway (as `--outbound-allow` entries).
+    pub(crate) allow: Vec<String>,
+    pub(crate) ports: std::collections::BTreeSet<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -213,6 +270,7 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     body_limit: Option<usize>,
+    large_result_bytes: Option<usize>,
     request_timeout: Option<u64>,
     shutdown_grace: Option<u64>,
     toolkits_dir: Option<PathBuf>,
@@ -223,6 +281,8 @@ struct FileConfig {
     outbound_allow: Option<Vec<String>>,
     mcp_allowed_hosts: Option<Vec<String>>,
     mcp_allowed_origins: Option<Vec<String>>,
+    mcp_max_sessions: Option<usize>,
+    mcp_session_idle: Option<u64>,
     /// `[managed_auth.<toolkit>]`: the operator's OAuth apps.
     managed_auth: Option<BTreeMap<String, crate::auth::ManagedAuthEntry>>,
     workbench: Option<WorkbenchMode>,
@@ -230,6 +290,9 @@ struct FileConfig {
     workbench_idle_timeout: Option<u64>,
     workbench_max_sandboxes: Option<u32>,
     workbench_exec_timeout: Option<u64>,
+    workbench_egress: Option<EgressMode>,
+    workbench_egress_allow: Option<Vec<String>>,
+    workbench_egress_ports: Option<Vec<u16>>,
 }
 
 /// Every setting, resolved.
@@ -245,6 +308,7 @@ pub(crate) struct Settings {
     pub(crate) listen: SocketAddr,
     pub(crate) tls: Option<(PathBuf, PathBuf)>,
     pub(crate) body_limit: usize,
+    pub(crate) large_result_bytes: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) shutdown_grace: Duration,
     pub(crate) toolkits_dir: Option<PathBuf>,
@@ -257,6 +321,9 @@ pub(crate) struct Settings {
     /// Extra hosts of the MCP endpoint (file, then flags/environment); `*` means any.
     pub(crate) mcp_allowed_hosts: Vec<String>,
     pub(crate) mcp_allowed_origins: Vec<String>,
+    /// `None`: the MCP crate's defaults.
+    pub(crate) mcp_max_sessions: Option<usize>,
+    pub(crate) mcp_session_idle: Option<Duration>,
     pub(crate) managed_auth: BTreeMap<String, crate::auth::ManagedAuthEntry>,
     /// `None` when the workbench is off.
     pub(crate) workbench: Option<WorkbenchSettings>,
@@ -294,6 +361,7 @@ const KNOWN_ENV: &[&str] = &[
     "TOOLROUTER_TLS_CERT",
     "TOOLROUTER_TLS_KEY",
     "TOOLROUTER_BODY_LIMIT",
+    "TOOLROUTER_LARGE_RESULT_BYTES",
     "TOOLROUTER_REQUEST_TIMEOUT",
     "TOOLROUTER_SHUTDOWN_GRACE",
     "TOOLROUTER_TOOLKITS_DIR",
@@ -308,6 +376,9 @@ const KNOWN_ENV: &[&str] = &[
     "TOOLROUTER_WORKBENCH_IDLE_TIMEOUT",
     "TOOLROUTER_WORKBENCH_MAX_SANDBOXES",
     "TOOLROUTER_WORKBENCH_EXEC_TIMEOUT",
+    "TOOLROUTER_WORKBENCH_EGRESS",
+    "TOOLROUTER_WORKBENCH_EGRESS_ALLOW",
+    "TOOLROUTER_WORKBENCH_EGRESS_PORTS",
     // Read by the client commands, not the server.
     "TOOLROUTER_API_KEY",
     "TOOLROUTER_BASE_URL",
@@ -353,6 +424,16 @@ impl Settings {
         if body_limit == 0 {
             bail!("body_limit must be at least 1 byte");
         }
+        let large_result_bytes = serve
+            .large_result_bytes
+            .or(file.large_result_bytes)
+            .unwrap_or(256 * 1024);
+        if large_result_bytes < 1024 {
+            bail!(
+                "large_result_bytes must be at least 1024 (a smaller limit would turn every result \
+                 into a file); got {large_result_bytes}"
+            );
+        }
         let mut toolkit_base_urls = file.toolkit_base_urls.unwrap_or_default();
         for entry in &serve.toolkit_base_urls {
             let Some((slug, url)) = entry.split_once('=') else {
@@ -381,6 +462,34 @@ impl Settings {
                     "workbench_max_sandboxes must be at least 1 (use --workbench off to disable)"
                 );
             }
+            let egress = match serve
+                .workbench_egress
+                .or(file.workbench_egress)
+                .unwrap_or(EgressMode::Off)
+            {
+                EgressMode::Off => None,
+                EgressMode::Proxy => {
+                    let ports = if serve.workbench_egress_ports.is_empty() {
+                        file.workbench_egress_ports.unwrap_or_else(|| vec![80, 443])
+                    } else {
+                        serve.workbench_egress_ports.clone()
+                    };
+                    if ports.is_empty() || ports.contains(&0) {
+                        bail!(
+                            "workbench_egress_ports must list ports from 1 to 65535 (use --workbench-egress off for no network)"
+                        );
+                    }
+                    Some(EgressSettings {
+                        allow: file
+                            .workbench_egress_allow
+                            .unwrap_or_default()
+                            .into_iter()
+                            .chain(serve.workbench_egress_allow.iter().cloned())
+                            .collect(),
+                        ports: ports.into_iter().collect(),
+                    })
+                }
+            };
             let mut sibling = data_dir.clone().into_os_string();
             sibling.push("-workbench");
             Some(WorkbenchSettings {
@@ -408,6 +517,7 @@ impl Settings {
                         .unwrap_or(180)
                         .max(1),
                 ),
+                egress,
             })
         } else {
             None
@@ -437,6 +547,7 @@ impl Settings {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             tls,
             body_limit,
+            large_result_bytes,
             // A workbench call may run for its whole exec timeout: by default requests get
             // longer than that, so the call answers rather than a 408.
             request_timeout: Duration::from_secs(
@@ -486,6 +597,11 @@ impl Settings {
                 .map(|o| o.trim().to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            mcp_max_sessions: serve.mcp_max_sessions.or(file.mcp_max_sessions),
+            mcp_session_idle: serve
+                .mcp_session_idle
+                .or(file.mcp_session_idle)
+                .map(|s| Duration::from_secs(s.max(1))),
             managed_auth: file.managed_auth.unwrap_or_default(),
             workbench,
         })
@@ -536,6 +652,29 @@ mod tests {
     }
 
     #[test]
+    fn large_result_limit_defaults_and_refuses_tiny_values() {
+        let common = CommonArgs::default();
+        let s = Settings::resolve(&common, &ServeArgs::default()).unwrap();
+        assert_eq!(s.large_result_bytes, 256 * 1024);
+        let serve = |n| ServeArgs {
+            large_result_bytes: Some(n),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            Settings::resolve(&common, &serve(4096))
+                .unwrap()
+                .large_result_bytes,
+            4096
+        );
+        let e = Settings::resolve(&common, &serve(10)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("large_result_bytes must be at least 1024"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn workbench_settings_resolve_with_their_defaults() {
         let off = ServeArgs {
             workbench: Some(WorkbenchMode::Off),
@@ -558,6 +697,7 @@ mod tests {
                 idle_timeout: Duration::from_secs(900),
                 max_sandboxes: 64,
                 exec_timeout: Duration::from_secs(180),
+                egress: None,
             })
         );
         assert_eq!(
@@ -590,6 +730,64 @@ mod tests {
         };
         let err = Settings::resolve(&CommonArgs::default(), &zero).unwrap_err();
         assert!(err.to_string().contains("workbench_max_sandboxes"), "{err}");
+    }
+
+    #[test]
+    fn workbench_egress_is_off_unless_asked_and_merges_file_and_flags() {
+        let (_d, path) = write(
+            "workbench = \"on\"\nworkbench_egress = \"proxy\"\n\
+             workbench_egress_allow = [\"10.1.0.0/16\"]\nworkbench_egress_ports = [443]\n",
+        );
+        let common = CommonArgs {
+            config: Some(path),
+            ..CommonArgs::default()
+        };
+        let s = Settings::resolve(&common, &ServeArgs::default()).unwrap();
+        assert_eq!(
+            s.workbench.unwrap().egress,
+            Some(EgressSettings {
+                allow: vec!["10.1.0.0/16".into()],
+                ports: [443].into(),
+            })
+        );
+        // Flags add hosts and replace ports; `off` wins over the file.
+        let serve = ServeArgs {
+            workbench_egress_allow: vec!["pypi.internal".into()],
+            workbench_egress_ports: vec![80, 8080],
+            ..ServeArgs::default()
+        };
+        let e = Settings::resolve(&common, &serve)
+            .unwrap()
+            .workbench
+            .unwrap()
+            .egress
+            .unwrap();
+        assert_eq!(e.allow, ["10.1.0.0/16", "pypi.internal"]);
+        assert_eq!(e.ports, [80, 8080].into());
+        let off = ServeArgs {
+            workbench_egress: Some(EgressMode::Off),
+            ..ServeArgs::default()
+        };
+        assert_eq!(
+            Settings::resolve(&common, &off)
+                .unwrap()
+                .workbench
+                .unwrap()
+                .egress,
+            None
+        );
+        let on = ServeArgs {
+            workbench: Some(WorkbenchMode::On),
+            workbench_egress: Some(EgressMode::Proxy),
+            ..ServeArgs::default()
+        };
+        let e = Settings::resolve(&CommonArgs::default(), &on)
+            .unwrap()
+            .workbench
+            .unwrap()
+            .egress
+            .unwrap();
+        assert_eq!((e.allow.len(), e.ports), (0, [80, 443].into()));
     }
 
     #[test]

@@ -37,7 +37,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the server (applies pending migrations first).
-    Serve(ServeArgs),
+    // Boxed: its many options would make every other command as large.
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage API keys.
@@ -203,7 +204,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let serve_args = match &cli.command {
-        Command::Serve(a) => a.clone(),
+        Command::Serve(a) => (**a).clone(),
         Command::Toolkits(toolkits::ToolkitsCommand::List { toolkits_dir, .. }) => ServeArgs {
             toolkits_dir: toolkits_dir.clone(),
             ..ServeArgs::default()

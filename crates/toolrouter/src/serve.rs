@@ -89,6 +89,9 @@ async fn start_workbench(
     config.idle_timeout = w.idle_timeout;
     config.max_sandboxes = w.max_sandboxes;
     config.call_timeout = w.exec_timeout;
+    if let Some(egress) = &w.egress {
+        config.egress = start_egress_proxy(egress, &config)?;
+    }
     if request_timeout <= w.exec_timeout {
         tracing::warn!(
             request_timeout_s = request_timeout.as_secs(),
@@ -106,21 +109,61 @@ async fn start_workbench(
         tracing::info!(
             isolation = status.isolation.as_str(),
             max_sandboxes = status.max_sandboxes,
+            egress = status.egress_mode(),
             "workbench on"
         );
     }
     Ok(())
 }
 
-/// The MCP endpoint's allowed hosts: loopback, the address listened on, `public_url`'s host and
-/// the operator's list (`*` in it turns the check off: a proxy in front checks hosts).
+/// Starts the sandboxes' egress proxy on `<runtime dir>/egress.sock`, serving only the sandbox
+/// uids, for as long as the server runs.
+fn start_egress_proxy(
+    e: &crate::config::EgressSettings,
+    config: &toolrouter_workbench::WorkbenchConfig,
+) -> anyhow::Result<toolrouter_workbench::Egress> {
+    use std::os::unix::fs::PermissionsExt;
+    let policy = crate::auth::outbound_policy("workbench_egress_allow", &e.allow)?;
+    let socket = config.runtime_dir.join("egress.sock");
+    // The sandbox uids traverse it to reach the socket (the workbench keeps it 0711 too).
+    std::fs::create_dir_all(&config.runtime_dir)
+        .and_then(|()| {
+            std::fs::set_permissions(&config.runtime_dir, std::fs::Permissions::from_mode(0o711))
+        })
+        .with_context(|| format!("cannot create {}", config.runtime_dir.display()))?;
+    let listener = toolrouter_exec::bind_egress_socket(&socket)
+        .with_context(|| format!("cannot listen on {}", socket.display()))?;
+    let proxy = toolrouter_exec::EgressConfig {
+        policy,
+        ports: e.ports.clone(),
+        peer_uids: Some(config.uid_base..config.uid_base.saturating_add(config.max_sandboxes)),
+        ..toolrouter_exec::EgressConfig::default()
+    };
+    tracing::info!(socket = %socket.display(), ports = ?e.ports, allow = ?e.allow, "workbench egress proxy on");
+    tokio::spawn(toolrouter_exec::serve_egress(
+        listener,
+        proxy,
+        std::future::pending(),
+    ));
+    Ok(toolrouter_workbench::Egress::Proxy { socket })
+}
+
+/// The MCP endpoint's settings. Allowed hosts: loopback, the address listened on, `public_url`'s
+/// host and the operator's list (`*` in it turns the check off: a proxy in front checks hosts).
 fn mcp_config(s: &Settings, addr: std::net::SocketAddr) -> McpConfig {
     let mut config = McpConfig::loopback();
+    if let Some(max) = s.mcp_max_sessions {
+        config.max_sessions = max;
+    }
+    if let Some(idle) = s.mcp_session_idle {
+        config.session_idle = idle;
+    }
     let origins = s.mcp_allowed_origins.clone();
     if s.mcp_allowed_hosts.iter().any(|h| h == "*") {
         return McpConfig {
             allowed_hosts: None,
             allowed_origins: origins,
+            ..config
         };
     }
     let hosts = config.allowed_hosts.get_or_insert_with(Vec::new);
@@ -172,7 +215,7 @@ async fn shutdown_signal() {
 mod tests {
     use std::io::Write;
 
-    use super::{cgroup_name, mcp_config};
+    use super::{McpConfig, cgroup_name, mcp_config};
     use crate::config::{CommonArgs, ServeArgs, Settings};
 
     fn settings(file: &str, serve: &ServeArgs) -> Settings {
@@ -186,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn mcp_hosts_come_from_loopback_listen_address_public_url_and_options() {
+    fn mcp_settings_come_from_loopback_listen_address_public_url_and_options() {
         let s = settings(
             "public_url = \"https://user@tools.example.com:8443/base\"\n\
              mcp_allowed_hosts = [\"lan.example\"]\n\
@@ -210,6 +253,21 @@ mod tests {
             ]
         );
         assert_eq!(c.allowed_origins, ["https://app.example.com"]);
+        assert_eq!(c.max_sessions, McpConfig::loopback().max_sessions);
+
+        // MCP sessions: the file, then the flags.
+        let s = settings(
+            "mcp_max_sessions = 10\nmcp_session_idle = 60\n",
+            &ServeArgs {
+                mcp_max_sessions: Some(20),
+                ..ServeArgs::default()
+            },
+        );
+        let c = mcp_config(&s, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(
+            (c.max_sessions, c.session_idle),
+            (20, std::time::Duration::from_secs(60))
+        );
 
         // An unspecified listen address names no host; `*` turns the check off.
         let s = settings("", &ServeArgs::default());

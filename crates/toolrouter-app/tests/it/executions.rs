@@ -41,6 +41,8 @@ async fn logged_in_order(db: Db) {
             tool_slug: "COMPOSIO_GET_TOOL_SCHEMAS".to_owned(),
             arguments: json!({"tool_slugs": [slug], "api_key": format!("secret-{i}")}),
             account: None,
+            workbench_offload: false,
+            approved: false,
         };
         let r = app.session_execute(&caller, &sid, run, true).await.unwrap();
         ids.push(r.log_id);
@@ -49,6 +51,8 @@ async fn logged_in_order(db: Db) {
         tool_slug: "COMPOSIO_GET_TOOL_SCHEMAS".to_owned(),
         arguments: json!({"tool_slugs": ["ACME_WHOAMI"]}),
         account: None,
+        workbench_offload: false,
+        approved: false,
     };
     app.session_execute(&caller, &other, run, true)
         .await

@@ -80,7 +80,7 @@ impl MetaTool {
     }
 }
 
-fn has_tag(tags: &[String], tag: Tag) -> bool {
+pub(super) fn has_tag(tags: &[String], tag: Tag) -> bool {
     tags.iter().any(|t| t.eq_ignore_ascii_case(tag.as_str()))
 }
 

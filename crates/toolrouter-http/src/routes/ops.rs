@@ -1,6 +1,7 @@
 //! Liveness, readiness and metrics. Readiness checks the database, so a load balancer stops
 //! sending traffic to a server that lost it, and sends it again when it comes back. When the
-//! workbench runs, readiness also names its isolation (`bubblewrap+cgroup-v1`, a fallback…).
+//! workbench runs, readiness also names its isolation (`bubblewrap+cgroup-v1`, a fallback…) and
+//! whether sandboxes have network egress (`proxy`) or none (`off`).
 
 use axum::Json;
 use axum::extract::State;
@@ -24,6 +25,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Result<impl IntoRes
             "full_isolation": wb.isolation.is_full(),
             "sandboxes": wb.running,
             "max_sandboxes": wb.max_sandboxes,
+            "egress": wb.egress_mode(),
         });
     }
     Ok(Json(body))

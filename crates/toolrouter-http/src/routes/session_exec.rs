@@ -6,14 +6,19 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use toolrouter_api::session::AttachExperimental;
+
 use toolrouter_api::session_exec::{
-    ExecuteMetaRequest, ExecuteRequest, ExecuteResponse, LinkRequest, LinkResponse, SearchRequest,
-    ToolRun,
+    ExecuteMetaRequest, ExecuteRequest, ExecuteResponse, InputRequired, LinkRequest, LinkResponse,
+    SearchRequest, ToolRun, UserInputResponse,
 };
+use toolrouter_app::AppError;
+use toolrouter_app::approval::{AnswerAction, ApprovalAnswer, Outcome, UserAnswer};
 use toolrouter_app::execute::ToolResult;
 use toolrouter_app::session::CustomTools;
 use toolrouter_app::session_exec::{SearchQuery, SessionExecution};
+use toolrouter_core::ErrorCode;
 
 use crate::extract::{Auth, Body};
 use crate::{ApiError, AppState};
@@ -42,6 +47,70 @@ pub(crate) fn execute_response(r: ToolResult) -> ExecuteResponse {
     }
 }
 
+/// The §4.7 envelope of an execute outcome: a result, or the questions to answer first.
+fn outcome_response(outcome: Outcome) -> ExecuteResponse {
+    match outcome {
+        Outcome::Ran(result) => execute_response(*result),
+        Outcome::InputRequired {
+            questions,
+            request_state,
+        } => ExecuteResponse::InputRequired(InputRequired {
+            input_requests: Value::Object(
+                questions
+                    .into_iter()
+                    .map(|q| {
+                        let request = serde_json::json!({
+                            "type": "elicitation",
+                            "mode": "form",
+                            "message": q.message,
+                            "requested_schema": q.requested_schema,
+                        });
+                        (q.id, request)
+                    })
+                    .collect(),
+            ),
+            request_state: Some(request_state),
+        }),
+    }
+}
+
+/// The answers a call came back with (`input_responses` + `request_state`), if any.
+fn approval_answer(
+    responses: Option<BTreeMap<String, UserInputResponse>>,
+    request_state: Option<String>,
+) -> Result<Option<ApprovalAnswer>, AppError> {
+    let Some(responses) = responses else {
+        return Ok(None);
+    };
+    let mut answer = ApprovalAnswer {
+        request_state,
+        ..ApprovalAnswer::default()
+    };
+    for (id, r) in responses {
+        let action = match r.action.trim() {
+            "accept" => AnswerAction::Accept,
+            "decline" => AnswerAction::Decline,
+            "cancel" => AnswerAction::Cancel,
+            other => {
+                return Err(AppError::new(
+                    ErrorCode::ValidationFailed,
+                    format!(
+                        "`input_responses.{id}.action`: must be accept, decline or cancel, got `{other}`"
+                    ),
+                ));
+            }
+        };
+        answer.responses.insert(
+            id,
+            UserAnswer {
+                action,
+                content: r.content,
+            },
+        );
+    }
+    Ok(Some(answer))
+}
+
 /// The custom tools a call re-sends in `experimental` (sessions do not store them).
 fn custom_tools(experimental: Option<&AttachExperimental>) -> CustomTools {
     experimental
@@ -62,13 +131,16 @@ pub(crate) async fn execute(
         tool_slug: req.tool_slug,
         arguments: req.arguments.unwrap_or(Value::Null),
         account: req.account,
+        workbench_offload: req.enable_auto_workbench_offload == Some(true),
+        approved: false,
     };
+    let answer = approval_answer(req.input_responses, req.request_state)?;
     let custom = custom_tools(req.experimental.as_ref());
-    let result = state
+    let outcome = state
         .app
-        .session_execute_custom(&caller, &id, run, false, &custom)
+        .session_execute_custom(&caller, &id, run, false, &custom, answer)
         .await?;
-    Ok(Json(execute_response(result)))
+    Ok(Json(outcome_response(outcome)))
 }
 
 /// `POST /tool_router/session/{id}/execute_meta`
@@ -82,13 +154,16 @@ pub(crate) async fn execute_meta(
         tool_slug: req.slug,
         arguments: req.arguments.unwrap_or(Value::Null),
         account: None,
+        workbench_offload: false,
+        approved: false,
     };
+    let answer = approval_answer(req.input_responses, req.request_state)?;
     let custom = custom_tools(req.experimental.as_ref());
-    let result = state
+    let outcome = state
         .app
-        .session_execute_custom(&caller, &id, run, true, &custom)
+        .session_execute_custom(&caller, &id, run, true, &custom, answer)
         .await?;
-    Ok(Json(execute_response(result)))
+    Ok(Json(outcome_response(outcome)))
 }
 
 /// `POST /tool_router/session/{id}/search`

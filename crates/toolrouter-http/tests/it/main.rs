@@ -2,6 +2,7 @@
 //! store, driven with a real HTTP client. Covers authentication, project isolation, the error
 //! envelope for every kind of failure, request ids, limits, health and metrics.
 
+mod approvals;
 mod auth;
 mod catalog;
 mod custom;

@@ -630,6 +630,69 @@ async fn large_results_become_session_files_with_a_preview() {
 }
 
 #[tokio::test]
+async fn agents_get_results_over_the_sessions_threshold_as_files() {
+    let (origin, _) = provider().await;
+    let (s, key) = start(catalog(&origin)).await;
+    connect(&s, &key, "u1", API_KEY).await;
+    let body = |workbench: bool| {
+        json!({"user_id": "u1", "toolkits": ["keyed"],
+               "workbench": {"enable": workbench, "auto_offload_threshold": 5}})
+    };
+    let sid = session(&s, &key, body(true)).await;
+    let execute = format!("{SESSIONS}/{sid}/execute");
+    let run = |agentic: Option<bool>| {
+        let mut call = json!({"tool_slug": "KEYED_WHOAMI", "arguments": {}});
+        if let Some(flag) = agentic {
+            call["enable_auto_workbench_offload"] = json!(flag);
+        }
+        call
+    };
+    // Code calling the SDK directly (no flag, or false) gets the result whole.
+    for flag in [None, Some(false)] {
+        let (st, out) = send(&s, &key, &execute, run(flag)).await;
+        assert_eq!(st, 200, "{out}");
+        assert_eq!(out["data"]["user"], "alice", "{out}");
+    }
+    // An agentic provider's call (the flag) gets a file reference.
+    let (_, out) = send(&s, &key, &execute, run(Some(true))).await;
+    let large = &out["data"]["large_result"];
+    assert!(
+        large["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("/mnt/files/.composio/results/"),
+        "{out}"
+    );
+    let message = out["data"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the session's 5-character auto_offload_threshold"),
+        "{message}"
+    );
+    // So do MULTI_EXECUTE_TOOL's items.
+    let (_, out) = send(
+        &s,
+        &key,
+        &execute,
+        json!({"tool_slug": "COMPOSIO_MULTI_EXECUTE_TOOL",
+               "arguments": {"tools": [{"tool_slug": "KEYED_WHOAMI", "arguments": {}}]}}),
+    )
+    .await;
+    let item = &out["data"]["results"][0]["response"]["data"];
+    assert!(item["large_result"]["path"].is_string(), "{out}");
+    assert!(item.get("user").is_none(), "{out}");
+    // Without a workbench the agent could not open the file: the result comes whole.
+    let sid = session(&s, &key, body(false)).await;
+    let (_, out) = send(
+        &s,
+        &key,
+        &format!("{SESSIONS}/{sid}/execute"),
+        run(Some(true)),
+    )
+    .await;
+    assert_eq!(out["data"]["user"], "alice", "{out}");
+}
+
+#[tokio::test]
 async fn a_session_never_uses_another_users_account() {
     let (origin, seen) = provider().await;
     let (s, key) = start(catalog(&origin)).await;

@@ -314,6 +314,7 @@ async fn python_keeps_state_bash_shares_the_directory_and_failures_are_results()
     let isolation = ready["workbench"]["isolation"].as_str().unwrap();
     assert!(isolation.starts_with("bubblewrap+"), "{ready}");
     assert_eq!(ready["workbench"]["sandboxes"], 1, "{ready}");
+    assert_eq!(ready["workbench"]["egress"], "off", "{ready}");
     s.app.workbench_shutdown().await;
 }
 

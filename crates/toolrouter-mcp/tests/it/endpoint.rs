@@ -1,7 +1,7 @@
 //! The endpoint over raw HTTP: credentials (401 with `WWW-Authenticate`), unknown and deleted
 //! sessions (404), DNS-rebinding hosts (403), JSON-RPC error codes for malformed messages, the
-//! protocol versions negotiated, stateless operation (no `Mcp-Session-Id`), `ping` and
-//! `logging/setLevel`.
+//! protocol versions negotiated, requests without an MCP session answered statelessly (JSON),
+//! `ping` and `logging/setLevel`.
 
 use serde_json::{Value, json};
 
@@ -112,7 +112,7 @@ async fn malformed_messages_get_json_rpc_errors() {
     assert_eq!(res.status().as_u16(), 415);
     let body: Value = res.json().await.unwrap();
     assert_eq!(envelope_slug(&body), "unsupported_media_type");
-    // GET has no meaning without MCP sessions.
+    // GET (the notification stream) has no meaning without an MCP session.
     let res = s
         .http
         .get(&url)
@@ -170,7 +170,7 @@ async fn malformed_messages_get_json_rpc_errors() {
 }
 
 #[tokio::test]
-async fn protocol_versions_are_negotiated_statelessly() {
+async fn protocol_versions_are_negotiated() {
     let s = start().await;
     let (_, url) = s.session(json!({"user_id": "u1"})).await;
     let key = Some(s.key.as_str());
@@ -184,14 +184,16 @@ async fn protocol_versions_are_negotiated_statelessly() {
             "{body}"
         );
         assert!(
-            !h.contains_key("mcp-session-id"),
-            "stateless: any replica answers"
+            h.contains_key("mcp-session-id"),
+            "initialize opens an MCP session"
         );
+        // Without the MCP session, any replica answers, in JSON.
         let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}).to_string();
-        let (st, _, body) = s
+        let (st, h, body) = s
             .post(&url, key, &[("mcp-protocol-version", version)], &list)
             .await;
         assert_eq!(st, 200, "{version}: {body}");
+        assert_eq!(h["content-type"], "application/json");
         assert!(
             body["result"]["tools"]
                 .as_array()

@@ -2,9 +2,12 @@
 //! 127.0.0.1:0 over a real SQLite store, sessions made through the REST API, and rmcp's own
 //! Streamable HTTP client speaking MCP to `mcp.url`. Tools run against a local stand-in
 //! provider the catalog's base-URL override points at. Raw HTTP covers what a client library
-//! hides: status codes, `WWW-Authenticate`, JSON-RPC error codes, protocol versions.
+//! hides: status codes, `WWW-Authenticate`, JSON-RPC error codes, protocol versions. A second
+//! server on the same database plays another replica.
 
+mod approvals;
 mod endpoint;
+mod list_changed;
 mod tools;
 
 use std::collections::{BTreeMap, HashMap};
@@ -13,14 +16,18 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::routing::post;
-use rmcp::ServiceExt;
-use rmcp::service::RunningService;
+use rmcp::model::{
+    ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationCapability,
+    FormElicitationCapability, ProtocolVersion,
+};
+use rmcp::service::{NotificationContext, RequestContext, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::{ClientHandler, ErrorData, RoleClient, ServiceExt};
 use serde_json::{Value, json};
-use toolrouter_app::{AppConfig, ToolCatalog};
+use toolrouter_app::{App, AppConfig, ToolCatalog};
 use toolrouter_catalog::Catalog;
-use toolrouter_http::HttpConfig;
+use toolrouter_http::{HttpConfig, McpConfig};
 use toolrouter_store::{ConnectOptions, SqliteStore};
 use toolrouter_vault::Keyring;
 
@@ -83,44 +90,55 @@ fn catalog(origin: &str) -> ToolCatalog {
     ToolCatalog::new(catalog, overrides).unwrap()
 }
 
-struct Server {
-    base: String,
-    key: String,
-    http: reqwest::Client,
-    seen: Seen,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
-}
+/// Stops a server when dropped.
+struct Stop(Option<tokio::sync::oneshot::Sender<()>>);
 
-impl Drop for Server {
+impl Drop for Stop {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
+        if let Some(stop) = self.0.take() {
             let _ = stop.send(());
         }
     }
 }
 
-async fn start() -> Server {
-    let (origin, seen) = provider().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db"), &ConnectOptions::default())
+struct Server {
+    base: String,
+    key: String,
+    http: reqwest::Client,
+    seen: Seen,
+    origin: String,
+    mcp_config: McpConfig,
+    _stop: Stop,
+    dir: tempfile::TempDir,
+}
+
+/// Another replica: a server of its own on the same database.
+struct Replica {
+    base: String,
+    _stop: Stop,
+}
+
+/// An app over the database in `dir`, with the stand-in provider at `origin`.
+async fn app(dir: &std::path::Path, origin: &str) -> App {
+    let store = SqliteStore::open(&dir.join("t.db"), &ConnectOptions::default())
         .await
         .unwrap();
     let keyring = Keyring::parse("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=").unwrap();
     let mut config = AppConfig::default();
     config.exec.policy = toolrouter_exec::OutboundPolicy::public_only().allow_host("127.0.0.1");
-    config.files_root = dir.path().join("files");
-    let app = toolrouter_app::App::new(
-        Arc::new(store),
-        Arc::new(keyring),
-        catalog(&origin),
-        &config,
-    );
-    let boot = app.bootstrap().await.unwrap().unwrap();
-    let key = secrecy::ExposeSecret::expose_secret(&boot.key.key).to_owned();
+    config.files_root = dir.join("files");
+    App::new(Arc::new(store), Arc::new(keyring), catalog(origin), &config)
+}
+
+/// The whole HTTP application over `app` on 127.0.0.1:0: its base URL and its stop guard.
+fn serve(app: App, mcp: &McpConfig) -> (String, Stop) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = toolrouter_http::router(app, &HttpConfig::default());
+    let config = HttpConfig {
+        mcp: mcp.clone(),
+        ..HttpConfig::default()
+    };
+    let router = toolrouter_http::router(app, &config);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(toolrouter_http::serve(
         listener,
@@ -131,22 +149,130 @@ async fn start() -> Server {
         },
         Duration::from_secs(1),
     ));
+    (base, Stop(Some(tx)))
+}
+
+async fn start() -> Server {
+    start_with(McpConfig::loopback()).await
+}
+
+async fn start_with(mcp_config: McpConfig) -> Server {
+    let (origin, seen) = provider().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path(), &origin).await;
+    let boot = app.bootstrap().await.unwrap().unwrap();
+    let key = secrecy::ExposeSecret::expose_secret(&boot.key.key).to_owned();
+    let (base, stop) = serve(app, &mcp_config);
     Server {
         base,
         key,
         http: reqwest::Client::new(),
         seen,
-        stop: Some(tx),
-        _dir: dir,
+        origin,
+        mcp_config,
+        _stop: stop,
+        dir,
     }
+}
+
+/// An MCP client for the tests: it declares form elicitation and answers every approval
+/// question with `decision` (`decline`/`cancel` are those actions, anything else is accepted
+/// with that `decision`), or declares no elicitation when `decision` is `None`. It records the
+/// questions and sends one `()` per `tools/list_changed` notification.
+struct TestClient {
+    decision: Option<&'static str>,
+    questions: Arc<Mutex<Vec<String>>>,
+    changed: tokio::sync::mpsc::UnboundedSender<()>,
+}
+
+impl ClientHandler for TestClient {
+    fn get_info(&self) -> ClientConfig {
+        let mut info = ClientConfig::default();
+        // A version with MCP sessions (2026-07-28 has none, and no server-to-client requests).
+        info.protocol_version = ProtocolVersion::V_2025_11_25;
+        if self.decision.is_some() {
+            info.capabilities.elicitation =
+                Some(ElicitationCapability::new().with_form(FormElicitationCapability::default()));
+        }
+        info
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let ElicitRequestParams::FormElicitationParams { message, .. } = request else {
+            panic!("approvals are asked in form mode: {request:?}");
+        };
+        self.questions.lock().unwrap().push(message);
+        Ok(match self.decision {
+            Some("decline") => ElicitResult::new(ElicitationAction::Decline),
+            Some("cancel") => ElicitResult::new(ElicitationAction::Cancel),
+            Some(decision) => ElicitResult::new(ElicitationAction::Accept)
+                .with_content(json!({ "decision": decision })),
+            None => panic!("asked a client that declared no elicitation"),
+        })
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        let _ = self.changed.send(());
+    }
+}
+
+/// A connected [`TestClient`], with what it saw.
+struct Connected {
+    client: RunningService<RoleClient, TestClient>,
+    questions: Arc<Mutex<Vec<String>>>,
+    changed: tokio::sync::mpsc::UnboundedReceiver<()>,
+}
+
+impl Connected {
+    /// Waits for the next `tools/list_changed` (a bound only against hanging forever).
+    async fn list_changed(&mut self) {
+        tokio::time::timeout(Duration::from_secs(30), self.changed.recv())
+            .await
+            .expect("a tools/list_changed notification")
+            .expect("the client is running");
+    }
+}
+
+fn key_header(key: &str) -> HashMap<http::HeaderName, http::HeaderValue> {
+    HashMap::from([(
+        http::HeaderName::from_static("x-api-key"),
+        http::HeaderValue::from_str(key).unwrap(),
+    )])
+}
+
+/// A JSON-RPC body, or the last JSON-RPC message of an SSE body (session mode answers so).
+fn json_or_sse(text: &str) -> Value {
+    if let Ok(v) = serde_json::from_str(text) {
+        return v;
+    }
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+        .next_back()
+        .unwrap_or_else(|| Value::String(text.to_owned()))
 }
 
 impl Server {
     /// A REST call with the project's key; returns status and JSON body.
     async fn rest(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.rest_on(&self.base, method, path, body).await
+    }
+
+    /// A REST call with the project's key to the server at `base` (this one or a replica).
+    async fn rest_on(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
-            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .request(method.parse().unwrap(), format!("{base}{path}"))
             .header("x-api-key", &self.key);
         if let Some(b) = body {
             req = req.json(&b);
@@ -169,16 +295,41 @@ impl Server {
         (out["session_id"].as_str().unwrap().to_owned(), url)
     }
 
-    /// An MCP client (rmcp) connected to `url` with `key`.
-    async fn mcp(&self, url: &str, key: &str) -> RunningService<rmcp::RoleClient, ()> {
-        let headers = HashMap::from([(
-            http::HeaderName::from_static("x-api-key"),
-            http::HeaderValue::from_str(key).unwrap(),
-        )]);
+    /// An MCP client (rmcp's, as configured by default) connected to `url` with `key`.
+    async fn mcp(&self, url: &str, key: &str) -> RunningService<RoleClient, ()> {
         let transport = StreamableHttpClientTransport::from_config(
-            StreamableHttpClientTransportConfig::with_uri(url.to_owned()).custom_headers(headers),
+            StreamableHttpClientTransportConfig::with_uri(url.to_owned())
+                .custom_headers(key_header(key)),
         );
         ().serve(transport).await.expect("MCP client connects")
+    }
+
+    /// A [`TestClient`] answering approvals with `decision`, connected to `url`.
+    async fn client(&self, url: &str, decision: Option<&'static str>) -> Connected {
+        let (tx, changed) = tokio::sync::mpsc::unbounded_channel();
+        let questions = Arc::<Mutex<Vec<String>>>::default();
+        let handler = TestClient {
+            decision,
+            questions: questions.clone(),
+            changed: tx,
+        };
+        let transport = StreamableHttpClientTransport::from_config(
+            StreamableHttpClientTransportConfig::with_uri(url.to_owned())
+                .custom_headers(key_header(&self.key)),
+        );
+        let client = handler.serve(transport).await.expect("MCP client connects");
+        Connected {
+            client,
+            questions,
+            changed,
+        }
+    }
+
+    /// Another replica on this server's database.
+    async fn replica(&self) -> Replica {
+        let app = app(self.dir.path(), &self.origin).await;
+        let (base, stop) = serve(app, &self.mcp_config);
+        Replica { base, _stop: stop }
     }
 
     /// One raw JSON-RPC POST to `url`; returns status, headers and the body.
@@ -205,11 +356,7 @@ impl Server {
         let status = res.status().as_u16();
         let h = res.headers().clone();
         let text = res.text().await.unwrap();
-        (
-            status,
-            h,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, h, json_or_sse(&text))
     }
 }
 

@@ -246,7 +246,7 @@ async fn approvals_without_elicitation_follow_the_fallback() {
         .unwrap()
         .to_owned();
     assert!(error.contains("approval"), "{error}");
-    // Meta tools are never gated.
+    // Meta tools that run no app tool (search) are not gated.
     let out = client
         .call_tool(
             CallToolRequestParams::new("COMPOSIO_SEARCH_TOOLS")

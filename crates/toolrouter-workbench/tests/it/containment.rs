@@ -88,14 +88,15 @@ fn the_servers_environment_and_data_are_out_of_reach() {
 }
 
 /// Only meaningful as the child of [`the_servers_environment_and_data_are_out_of_reach`];
-/// without its decoys it has nothing to check.
+/// without its decoys it has nothing to check. Egress is on (the configuration that adds to
+/// the sandbox's environment): only the proxy variables may join bubblewrap's usual ones.
 #[tokio::test]
 async fn decoy_probe_child() {
     let Ok(data) = std::env::var(DECOY_DATA) else {
         return;
     };
     assert!(std::env::var(DECOY_ENV).is_ok());
-    let h = Harness::new().await;
+    let h = Harness::with_egress(toolrouter_exec::EgressConfig::default(), |_| {}).await;
     let s = session();
     let code = format!(
         "import os\ndef read(p):\n    try:\n        return open(p, 'rb').read().decode('latin-1')\n    \
@@ -109,6 +110,14 @@ async fn decoy_probe_child() {
     assert_eq!(out.error, None);
     let seen = out.results;
     assert!(seen.contains("'/proc/self/environ': 'PATH="), "{seen}");
+    assert!(
+        seen.contains("'/proc/1/environ': ''"),
+        "bwrap's pid 1 has none: {seen}"
+    );
+    assert_eq!(
+        h.eval(&s, "sorted(os.environ)").await,
+        "['HOME', 'HTTPS_PROXY', 'HTTP_PROXY', 'LANG', 'PATH', 'PWD', 'TMPDIR', 'http_proxy', 'https_proxy']"
+    );
     assert!(
         seen.contains("toolrouter.db': 'FileNotFoundError'"),
         "{seen}"
@@ -286,6 +295,16 @@ async fn the_network_is_unreachable() {
     assert!(
         matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
         "the host listener saw nothing"
+    );
+    // Egress is off by default: no proxy socket, no proxy variables, nothing on the relay port.
+    assert_eq!(
+        h.eval(
+            &s,
+            "import os
+(os.path.exists('/run/workbench/egress.sock'), sorted(os.environ),              attempt(lambda: connect(('127.0.0.1', 3128))))"
+        )
+        .await,
+        "(False, ['HOME', 'LANG', 'PATH', 'PWD', 'TMPDIR'], 'ConnectionRefusedError')"
     );
     h.wb.shutdown().await;
 }

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use toolrouter_core::SessionId;
+use toolrouter_exec::EgressConfig;
 use toolrouter_workbench::{
-    BashOutput, ExecOptions, NoTools, PythonOutput, SandboxSpec, ToolBridge, Workbench,
+    BashOutput, Egress, ExecOptions, NoTools, PythonOutput, SandboxSpec, ToolBridge, Workbench,
     WorkbenchConfig,
 };
 
@@ -27,6 +28,31 @@ impl Harness {
 
     pub(crate) async fn with(tweak: impl FnOnce(&mut WorkbenchConfig)) -> Harness {
         Harness::with_bridge(tweak, Arc::new(NoTools)).await
+    }
+
+    /// A workbench whose sandboxes have egress through the exec crate's proxy, started as the
+    /// binary starts it (serving only this workbench's uids), on a socket in the test's
+    /// directory.
+    pub(crate) async fn with_egress(
+        proxy: EgressConfig,
+        tweak: impl FnOnce(&mut WorkbenchConfig),
+    ) -> Harness {
+        Harness::with(|c| {
+            let socket = c.runtime_dir.with_file_name("egress.sock");
+            let listener = toolrouter_exec::bind_egress_socket(&socket).expect("egress socket");
+            let proxy = EgressConfig {
+                peer_uids: Some(c.uid_base..c.uid_base + c.max_sandboxes),
+                ..proxy
+            };
+            tokio::spawn(toolrouter_exec::serve_egress(
+                listener,
+                proxy,
+                std::future::pending(),
+            ));
+            c.egress = Egress::Proxy { socket };
+            tweak(c);
+        })
+        .await
     }
 
     pub(crate) async fn with_bridge(

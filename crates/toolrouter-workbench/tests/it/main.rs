@@ -6,6 +6,7 @@
 mod bash;
 mod bridge;
 mod containment;
+mod egress;
 mod fallback;
 mod harness;
 mod lifecycle;
