@@ -22,11 +22,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use toolrouter_core::ErrorCode;
 use toolrouter_core::session::{
     ApprovalDecision, ApprovalNeed, MetaTool, PermissionDefault, PermissionOverride, Permissions,
     Session, ToolInfo,
 };
-use toolrouter_core::{ErrorCode, Timestamp};
 use toolrouter_store::SessionUpdate;
 use toolrouter_vault::Purpose;
 
@@ -402,18 +402,7 @@ impl App {
                     PermissionOverride::AlwaysAllow,
                 );
             }
-            let outcome = self
-                .store()
-                .session_update(
-                    &caller.project_id,
-                    &current.id,
-                    &config,
-                    current.config_version,
-                    Timestamp::now(),
-                )
-                .await
-                .map_err(|e| AppError::from_store("session update", &e))?;
-            match outcome {
+            match self.write_config(caller, &current, &config).await? {
                 SessionUpdate::Updated(_) => {
                     self.session_changed(&current.id);
                     return Ok(());

@@ -791,18 +791,7 @@ impl App {
                 !change.auth_configs.is_keep(),
             )
             .await?;
-            let outcome = self
-                .store()
-                .session_update(
-                    &caller.project_id,
-                    &current.id,
-                    &config,
-                    current.config_version,
-                    Timestamp::now(),
-                )
-                .await
-                .map_err(|e| AppError::from_store("session update", &e))?;
-            match outcome {
+            match self.write_config(caller, &current, &config).await? {
                 SessionUpdate::Updated(s) => {
                     self.session_changed(&s.id);
                     return Ok(self.session_view(*s, None));
@@ -822,6 +811,26 @@ impl App {
             }
         }
         Err(conflict(&parse_session_id(id)?, Conflict::Busy))
+    }
+
+    /// Stores `config` as the next version of `current`, if `current` is still the stored
+    /// version (compare and swap on `config_version`).
+    pub(crate) async fn write_config(
+        &self,
+        caller: &Caller,
+        current: &Session,
+        config: &SessionConfig,
+    ) -> AppResult<SessionUpdate> {
+        self.store()
+            .session_update(
+                &caller.project_id,
+                &current.id,
+                config,
+                current.config_version,
+                Timestamp::now(),
+            )
+            .await
+            .map_err(|e| AppError::from_store("session update", &e))
     }
 
     /// `DELETE /tool_router/session/{id}`. Afterwards the id is unknown to every call.
