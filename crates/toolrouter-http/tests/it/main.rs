@@ -61,6 +61,12 @@ async fn start_with(config: HttpConfig, catalog: ToolCatalog) -> (Server, String
         catalog,
         &AppConfig::default(),
     );
+    serve_app(app, &config, dir).await
+}
+
+/// Bootstraps `app` (a fresh database: the first key) and serves it on 127.0.0.1:0 until the
+/// returned server is dropped; `dir` holds its files and lives as long.
+async fn serve_app(app: App, config: &HttpConfig, dir: tempfile::TempDir) -> (Server, String) {
     let boot = app
         .bootstrap()
         .await
@@ -69,7 +75,7 @@ async fn start_with(config: HttpConfig, catalog: ToolCatalog) -> (Server, String
     let key = secrecy::ExposeSecret::expose_secret(&boot.key.key).to_owned();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = toolrouter_http::router(app.clone(), &config);
+    let router = toolrouter_http::router(app.clone(), config);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(toolrouter_http::serve(
         listener,

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -18,7 +17,7 @@ use toolrouter_http::HttpConfig;
 use toolrouter_store::{ConnectOptions, SqliteStore};
 use toolrouter_vault::Keyring;
 
-use super::{Server, envelope};
+use super::{Server, envelope, serve_app};
 
 pub(super) const SESSIONS: &str = "/api/v3.1/tool_router/session";
 pub(super) const API_KEY: &str = "sk-live-planted-4f9a1c";
@@ -157,29 +156,7 @@ pub(super) async fn start(catalog: ToolCatalog) -> (Server, String) {
     };
     config.exec.policy = toolrouter_exec::OutboundPolicy::public_only().allow_host("127.0.0.1");
     let app = App::new(Arc::new(store), Arc::new(keyring), catalog, &config);
-    let boot = app.bootstrap().await.unwrap().unwrap();
-    let key = secrecy::ExposeSecret::expose_secret(&boot.key.key).to_owned();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = toolrouter_http::router(app.clone(), &HttpConfig::default());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(toolrouter_http::serve(
-        listener,
-        router,
-        None,
-        async {
-            let _ = rx.await;
-        },
-        Duration::from_secs(1),
-    ));
-    let server = Server {
-        base,
-        app,
-        client: reqwest::Client::new(),
-        stop: Some(tx),
-        _dir: dir,
-    };
-    (server, key)
+    serve_app(app, &HttpConfig::default(), dir).await
 }
 
 pub(super) async fn send(s: &Server, key: &str, path: &str, body: Value) -> (u16, Value) {

@@ -22,7 +22,7 @@ use toolrouter_store::{ConnectOptions, SqliteStore};
 use toolrouter_vault::Keyring;
 use toolrouter_workbench::WorkbenchConfig;
 
-use super::{Server, envelope};
+use super::{Server, envelope, serve_app};
 
 const SESSIONS: &str = "/api/v3.1/tool_router/session";
 
@@ -112,29 +112,7 @@ async fn start_with(
         tweak(&mut wb);
         app.start_workbench(wb).await.expect("workbench starts");
     }
-    let boot = app.bootstrap().await.unwrap().unwrap();
-    let key = secrecy::ExposeSecret::expose_secret(&boot.key.key).to_owned();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = toolrouter_http::router(app.clone(), &HttpConfig::default());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(toolrouter_http::serve(
-        listener,
-        router,
-        None,
-        async {
-            let _ = rx.await;
-        },
-        Duration::from_secs(1),
-    ));
-    let server = Server {
-        base,
-        app,
-        client: reqwest::Client::new(),
-        stop: Some(tx),
-        _dir: dir,
-    };
-    (server, key)
+    serve_app(app, &HttpConfig::default(), dir).await
 }
 
 async fn session(s: &Server, key: &str, body: Value) -> String {
