@@ -238,6 +238,10 @@ impl App {
         req: &SessionExecution,
         answer: Option<ApprovalAnswer>,
     ) -> AppResult<Asked> {
+        // Most sessions ask nothing: no per-call work (nor a copy of the arguments) for them.
+        if !session.config.may_ask_approval() {
+            return Ok(Asked::NotNeeded);
+        }
         let sid = session.id.to_string();
         let slug = req.tool_slug.trim().to_ascii_uppercase();
         let null = Value::Object(Default::default());

@@ -67,6 +67,21 @@ fn override_for(config: &SessionConfig, slug: &str) -> Option<PermissionOverride
 }
 
 impl SessionConfig {
+    /// Whether any call of this session could need approval (a cheap check that lets the
+    /// execute path skip the per-call decision for the usual session that sets none).
+    pub fn may_ask_approval(&self) -> bool {
+        self.experimental.permissions.is_some()
+            || self
+                .toolkits
+                .as_ref()
+                .is_some_and(|t| t.require_approval.is_some())
+            || self.tools.values().any(|t| t.require_approval.is_some())
+            || self
+                .tags
+                .as_ref()
+                .is_some_and(|t| t.require_approval.is_some())
+    }
+
     /// Whether `tool` needs the user's approval before it runs (the module's rules).
     pub fn approval_need(&self, tool: ToolInfo<'_>) -> ApprovalNeed {
         match override_for(self, tool.slug) {
@@ -131,6 +146,7 @@ mod tests {
 
     #[test]
     fn nothing_configured_runs_everything() {
+        assert!(!config().may_ask_approval());
         assert_eq!(
             config().approval_need(tool("gmail", "GMAIL_SEND_EMAIL", &[])),
             ApprovalNeed::None
@@ -156,6 +172,7 @@ mod tests {
             require_approval: Some(vec![Tag::parse("destructiveHint").unwrap()]),
             ..TagFilter::default()
         });
+        assert!(c.may_ask_approval());
         let ask = ApprovalNeed::Ask { once: false };
         assert_eq!(c.approval_need(tool("gmail", "GMAIL_FETCH", &[])), ask);
         assert_eq!(
