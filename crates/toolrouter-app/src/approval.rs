@@ -266,8 +266,9 @@ impl App {
             let shown: Vec<(String, Value)> = asked
                 .iter()
                 .map(|(tool, args, _)| {
-                    let schema = self.catalog().tool(tool).map(|t| t.tool().input.clone());
-                    (tool.clone(), redact(args, schema.as_ref()))
+                    let known = self.catalog().tool(tool);
+                    let schema = known.as_ref().map(|t| t.tool().input.value());
+                    (tool.clone(), redact(args, schema))
                 })
                 .collect();
             return Ok(Asked::Stop(Outcome::InputRequired {
@@ -293,14 +294,15 @@ impl App {
                     log_id: format!("log_{}", uuid::Uuid::now_v7().simple()),
                     account: None,
                 };
-                let schema = self.catalog().tool(&slug).map(|t| t.tool().input.clone());
+                let known = self.catalog().tool(&slug);
+                let schema = known.as_ref().map(|t| t.tool().input.value());
                 self.log_session_run(
                     caller,
                     &sid,
                     &session.config,
                     &slug,
                     arguments,
-                    schema.as_ref(),
+                    schema,
                     &result,
                     started,
                 );
@@ -413,7 +415,7 @@ impl App {
                 }
                 SessionUpdate::NotFound => return Err(crate::session::session_not_found(&sid)),
                 SessionUpdate::Conflict { .. } => {
-                    current = self.session_find(caller, &sid).await?;
+                    current = self.load_session(caller, &sid).await?;
                 }
             }
         }

@@ -153,7 +153,12 @@ impl App {
             .map(|a| a.user_id.clone())
             .or_else(|| user_id.map(str::to_owned));
         let mut entry = ExecutionEntry::new(caller, None, user, &tool.tool().slug);
-        entry.fill(&result, &req.arguments, Some(&tool.tool().input), started);
+        entry.fill(
+            &result,
+            &req.arguments,
+            Some(tool.tool().input.value()),
+            started,
+        );
         self.log_execution(entry);
         Ok(result)
     }

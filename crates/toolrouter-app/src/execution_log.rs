@@ -316,7 +316,7 @@ impl App {
     ) -> AppResult<ToolResult> {
         let started = Instant::now();
         let known = self.catalog().tool(&slug.trim().to_ascii_uppercase());
-        let logged_args = redact(&arguments, known.as_ref().map(|t| &t.tool().input));
+        let logged_args = redact(&arguments, known.as_ref().map(|t| t.tool().input.value()));
         let canonical = known.map_or_else(|| slug.trim().to_owned(), |t| t.tool().slug.clone());
         let mut result = self
             .run_session_tool_unlogged(

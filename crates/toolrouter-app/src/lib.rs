@@ -19,6 +19,7 @@ mod meta;
 pub mod page;
 pub mod proxy;
 pub mod session;
+mod session_cache;
 pub mod session_exec;
 pub mod vault;
 pub mod wait;
@@ -93,6 +94,8 @@ struct Inner {
     catalog: ToolCatalog,
     /// Verified keys by hash: keeps the database off the hot path of every request.
     key_cache: moka::sync::Cache<[u8; 32], Caller>,
+    /// Sessions in use, valid while the store's session epoch stands (`session_cache.rs`).
+    sessions: session_cache::SessionCache,
     auth: auth::AuthRuntime,
     exec: execute::ExecRuntime,
     files_root: std::path::PathBuf,
@@ -124,6 +127,7 @@ impl App {
                 keyring,
                 catalog,
                 key_cache,
+                sessions: session_cache::SessionCache::new(),
                 auth: auth::AuthRuntime::new(config.auth.clone()),
                 exec: execute::ExecRuntime::new(config.exec.clone()),
                 files_root: config.files_root.clone(),

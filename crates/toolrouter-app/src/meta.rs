@@ -192,7 +192,7 @@ mod tests {
         assert_eq!(slugs, all);
         for t in &defs.tools {
             assert!(t.description.len() > 80, "{}: describe it", t.slug);
-            let input = &t.input;
+            let input = t.input.value();
             assert_eq!(input["type"], "object", "{}", t.slug);
             let props = input["properties"]
                 .as_object()

@@ -646,7 +646,8 @@ impl App {
         .with_errors(problems))
     }
 
-    async fn load_session(&self, caller: &Caller, id: &str) -> AppResult<Session> {
+    /// The session as stored now (never from memory): what changes are made against.
+    pub(crate) async fn load_session(&self, caller: &Caller, id: &str) -> AppResult<Session> {
         let sid = parse_session_id(id)?;
         self.store()
             .session_get(&caller.project_id, &sid)
@@ -690,9 +691,23 @@ impl App {
     }
 
     /// The stored session alone (the caller's; unknown or deleted → 404), without the view's
-    /// derived tool list and prompt: for the MCP endpoint, which checks it on every request.
+    /// derived tool list and prompt: for the calls that use a session (execute, search, the
+    /// MCP endpoint on every request). Served from memory while no session was written
+    /// anywhere since it was read (`session_cache.rs`); reads for a change use the database.
     pub async fn session_find(&self, caller: &Caller, id: &str) -> AppResult<Session> {
-        self.load_session(caller, id).await
+        let sid = parse_session_id(id)?;
+        // Taken before the read: a write committed during it moves the epoch.
+        let epoch = self.store().session_epoch();
+        if let Some(session) =
+            epoch.and_then(|e| self.inner.sessions.get(&caller.project_id, &sid, e))
+        {
+            return Ok(session);
+        }
+        let session = self.load_session(caller, id).await?;
+        if let Some(e) = epoch {
+            self.inner.sessions.put(e, &session);
+        }
+        Ok(session)
     }
 
     /// `GET /tool_router/session?user_id=…`: the project's sessions, newest first.

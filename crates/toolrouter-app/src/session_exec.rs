@@ -86,7 +86,7 @@ fn validator(tool: &CatalogTool) -> Option<Arc<jsonschema::Validator>> {
     let mut cache = VALIDATORS.lock().unwrap_or_else(|p| p.into_inner());
     cache
         .entry(key)
-        .or_insert_with(|| match jsonschema::validator_for(&def.input) {
+        .or_insert_with(|| match jsonschema::validator_for(def.input.value()) {
             Ok(v) => Some(Arc::new(v)),
             Err(e) => {
                 tracing::warn!(tool = %def.slug, error = %e, "input schema does not compile");
@@ -411,10 +411,10 @@ impl App {
                         "toolkit": t.toolkit().slug,
                         "name": def.name,
                         "description": def.description,
-                        "input_schema": def.input,
+                        "input_schema": def.input.value(),
                     });
                     if with_output {
-                        entry["output_schema"] = def.output.clone();
+                        entry["output_schema"] = def.output.value().clone();
                     }
                     schemas.insert(def.slug.clone(), entry);
                 }
@@ -518,7 +518,7 @@ impl App {
                     })
                 });
                 if full {
-                    entry["input_schema"] = def.input.clone();
+                    entry["input_schema"] = def.input.value().clone();
                     entry["hasFullSchema"] = Value::Bool(true);
                     if let Some(o) = entry.as_object_mut() {
                         o.remove("schemaRef");

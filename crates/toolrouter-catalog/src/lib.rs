@@ -5,6 +5,7 @@
 
 pub mod model;
 pub mod openapi;
+pub mod schema;
 pub mod search;
 pub mod validate;
 
@@ -13,6 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use model::{AuthKind, ToolDef, ToolkitDef};
+pub use schema::Schema;
 pub use validate::Problem;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
@@ -196,6 +198,27 @@ mod tests {
             Err(e) => panic!("{e}"),
         };
         assert_eq!(catalog.toolkits().len(), BUILTIN_FILES.len());
+    }
+
+    #[test]
+    fn builtin_schemas_serialize_as_their_value_trees_did() {
+        let catalog = Catalog::builtin().expect("loads");
+        for ((file, text), tk) in BUILTIN_FILES.iter().zip(catalog.toolkits()) {
+            let file_json: serde_json::Value = serde_json::from_str(text).expect("parses");
+            for (i, tool) in tk.tools.iter().enumerate() {
+                let written = |s: &Schema| serde_json::to_string(s).expect("serializes");
+                let input = &file_json["tools"][i]["input"];
+                assert_eq!(
+                    written(&tool.input),
+                    input.to_string(),
+                    "{file} {}",
+                    tool.slug
+                );
+                if let Some(output) = file_json["tools"][i].get("output") {
+                    assert_eq!(written(&tool.output), output.to_string(), "{file}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::schema::Schema;
+
 /// One toolkit: a third-party service and the tools that call it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,20 +191,16 @@ pub struct ToolDef {
     #[serde(default)]
     pub scopes: Vec<String>,
     /// JSON Schema (type object) of the arguments.
-    pub input: Value,
-    /// JSON Schema of the shaped result (`data`).
-    #[serde(default = "empty_object_schema")]
-    pub output: Value,
+    pub input: Schema,
+    /// JSON Schema of the shaped result (`data`); `{"type":"object"}` when absent.
+    #[serde(default)]
+    pub output: Schema,
     #[serde(default = "default_version")]
     pub version: String,
     #[serde(default)]
     pub deprecated: bool,
     /// How arguments become an HTTP request.
     pub http: HttpMapping,
-}
-
-fn empty_object_schema() -> Value {
-    serde_json::json!({"type": "object"})
 }
 
 /// The HTTP side of a tool.

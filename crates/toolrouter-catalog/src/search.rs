@@ -125,7 +125,9 @@ impl SearchDoc {
             .chain(&toolkit.categories)
             .cloned()
             .collect();
-        let params = match tool.input.get("properties") {
+        // Built once per tool at index time: a fresh tree, not kept with the tool.
+        let input = tool.input.parse();
+        let params = match input.get("properties") {
             Some(Value::Object(props)) => props
                 .iter()
                 .map(|(name, schema)| {

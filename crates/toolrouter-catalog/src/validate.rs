@@ -233,15 +233,16 @@ fn check_tool<'a>(c: &mut Checker<'a>, prefix: &str, tool: &'a ToolDef) {
     if tool.description.trim().len() < 20 {
         c.report("description", "write at least a sentence an LLM can act on");
     }
-    let props = match check_object_schema(c, "input", &tool.input) {
+    // A one-off pass at load: a fresh tree, dropped after the checks.
+    let input = tool.input.parse();
+    let props = match check_object_schema(c, "input", &input) {
         Some(p) => p,
         None => return,
     };
     if !tool.output.is_object() {
         c.report("output", "must be a JSON Schema object");
     }
-    let required: BTreeSet<&str> = tool
-        .input
+    let required: BTreeSet<&str> = input
         .get("required")
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())

@@ -299,11 +299,13 @@ fn method(m: HttpMethod) -> Method {
 /// The arguments a tool can place, or `None` when its schema accepts anything. Keys a model
 /// invents are dropped rather than sent to a provider that might act on them.
 fn known_arguments(tool: &ToolDef) -> Option<BTreeSet<&str>> {
-    let open = match tool.input.get("additionalProperties") {
+    // Per call: the tree is parsed on the tool's first call and kept with it.
+    let input = tool.input.value();
+    let open = match input.get("additionalProperties") {
         None | Some(Value::Bool(false)) => false,
         Some(_) => true,
     };
-    let props = tool.input.get("properties").and_then(Value::as_object)?;
+    let props = input.get("properties").and_then(Value::as_object)?;
     if open {
         return None;
     }

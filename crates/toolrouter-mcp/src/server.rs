@@ -112,12 +112,8 @@ impl SessionServer {
             return Ok(());
         }
         // Secret-looking values are not shown, as in the execution log.
-        let schema = self
-            .app
-            .catalog()
-            .tool(slug)
-            .map(|t| t.tool().input.clone());
-        let shown = redact(arguments, schema.as_ref());
+        let known = self.app.catalog().tool(slug);
+        let shown = redact(arguments, known.as_ref().map(|t| t.tool().input.value()));
         let ask = ServerRequest::ElicitRequest(ElicitRequest::new(question(slug, &shown)));
         let reply = match context
             .peer

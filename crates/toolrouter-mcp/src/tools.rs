@@ -80,7 +80,7 @@ pub(crate) fn annotations(title: &str, tags: &[String]) -> ToolAnnotations {
 /// A session tool as MCP lists it. The input schema is always an object schema, as MCP requires.
 pub(crate) fn mcp_tool(entry: &CatalogTool) -> Tool {
     let def = entry.tool();
-    let mut schema: JsonObject = match &def.input {
+    let mut schema: JsonObject = match def.input.value() {
         Value::Object(m) => m.clone(),
         _ => JsonObject::new(),
     };

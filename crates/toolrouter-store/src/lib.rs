@@ -10,6 +10,7 @@
 //! project wherever a record belongs to one, so cross-project access cannot be expressed.
 
 mod auth;
+mod changes;
 mod common;
 mod execution;
 mod postgres;

@@ -2,10 +2,12 @@
 //! one database: it is created if missing and put first on the `search_path`.
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
+use crate::changes::PgFeed;
 use crate::common::{Backend, applied_migrations, impl_store};
 use crate::{ConnectOptions, StoreError, StoreResult};
 
@@ -14,6 +16,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Connection settings for the session change listener, started on first use.
+    listen_options: PgConnectOptions,
+    changes: Arc<OnceLock<Arc<PgFeed>>>,
 }
 
 impl Backend for PgStore {
@@ -50,6 +55,7 @@ impl PgStore {
             }
             options = options.options([("search_path", schema)]);
         }
+        let listen_options = options.clone();
         let pool = PgPoolOptions::new()
             .max_connections(opts.max_connections)
             .acquire_timeout(opts.acquire_timeout)
@@ -68,7 +74,11 @@ impl PgStore {
             .await
             .map_err(|e| StoreError::from_sqlx("create schema", "schema", e))?;
         }
-        let store = PgStore { pool };
+        let store = PgStore {
+            pool,
+            listen_options,
+            changes: Arc::default(),
+        };
         if opts.migrate {
             store.run_migrations().await?;
         }
@@ -84,6 +94,27 @@ impl PgStore {
             .map_err(StoreError::Migrate)?;
         let after = applied_migrations!(&self.pool);
         Ok(usize::try_from(after - before).unwrap_or(0))
+    }
+
+    /// The listener starts with the first question (a server that never caches sessions, or
+    /// a CLI command, never opens its connection); until it is connected there is no epoch.
+    fn session_epoch_now(&self) -> Option<u64> {
+        // The listener is a task: without a runtime (never in the server) there is none.
+        tokio::runtime::Handle::try_current().ok()?;
+        self.changes
+            .get_or_init(|| {
+                let pool = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_lazy_with(self.listen_options.clone());
+                PgFeed::start(pool)
+            })
+            .epoch()
+    }
+
+    fn sessions_changed(&self) {
+        if let Some(feed) = self.changes.get() {
+            feed.changed();
+        }
     }
 
     /// Drops a schema and everything in it (test isolation clean-up).

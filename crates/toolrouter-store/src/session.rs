@@ -73,6 +73,11 @@ pub trait SessionStore: Send + Sync {
         id: &SessionId,
         page: &PageRequest,
     ) -> StoreResult<Option<Page<ConfigVersion>>>;
+
+    /// A value that changes whenever any session of this database may have been changed or
+    /// deleted, by this process or another (see `changes.rs`); `None` when that cannot be told
+    /// right now. A session read while the epoch was `e` may be reused as long as it still is.
+    fn session_epoch(&self) -> Option<u64>;
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -363,6 +368,7 @@ macro_rules! impl_session_store {
                 .await
                 .map_err(&err)?;
                 tx.commit().await.map_err(&err)?;
+                self.sessions_changed();
                 Ok($crate::session::SessionUpdate::Updated(Box::new(row.try_into()?)))
             }
 
@@ -382,7 +388,14 @@ macro_rules! impl_session_store {
                 .execute(&self.pool)
                 .await
                 .map_err(session_err("session_delete"))?;
+                if done.rows_affected() == 1 {
+                    self.sessions_changed();
+                }
                 Ok(done.rows_affected() == 1)
+            }
+
+            fn session_epoch(&self) -> Option<u64> {
+                self.session_epoch_now()
             }
 
             async fn session_config_history(

@@ -3,11 +3,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::changes::EpochFile;
 use crate::common::{Backend, applied_migrations, impl_store};
 use crate::{ConnectOptions, StoreError, StoreResult};
 
@@ -16,6 +18,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    changes: Arc<EpochFile>,
 }
 
 impl Backend for SqliteStore {
@@ -43,7 +46,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            changes: Arc::new(EpochFile::open(path)),
+        };
         if opts.migrate {
             store.run_migrations().await?;
         }
@@ -59,6 +65,14 @@ impl SqliteStore {
             .map_err(StoreError::Migrate)?;
         let after = applied_migrations!(&self.pool);
         Ok(usize::try_from(after - before).unwrap_or(0))
+    }
+
+    fn session_epoch_now(&self) -> Option<u64> {
+        self.changes.epoch()
+    }
+
+    fn sessions_changed(&self) {
+        self.changes.changed();
     }
 
     /// Stops handing out connections (tests use this to simulate a lost database).

@@ -216,7 +216,7 @@ fn import(spec: &Path, slug: &str, out_path: &Path, opts: &ImportOptions) -> any
         );
     }
     print_report(&report);
-    let mut json = serde_json::to_string_pretty(&report.toolkit)?;
+    let mut json = toolrouter_catalog::schema::to_string_pretty(&report.toolkit)?;
     json.push('\n');
     std::fs::write(out_path, json)
         .with_context(|| format!("cannot write {}", out_path.display()))?;

@@ -7,6 +7,7 @@
 mod auth;
 mod executions;
 mod provider;
+mod sessions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -113,13 +113,14 @@ fn spot_check(report: &ImportReport, slugs: &[&str]) -> String {
                     || v.as_array().is_some_and(Vec::is_empty))
             });
         }
-        let props: Vec<&String> = t.input["properties"]
+        let input = t.input.value();
+        let props: Vec<&String> = input["properties"]
             .as_object()
             .map(|p| p.keys().collect())
             .unwrap_or_default();
         out.push_str(&format!(
             "{slug}: {http}\n  args={props:?} required={} scopes={:?}\n",
-            t.input.get("required").unwrap_or(&Value::Null),
+            input.get("required").unwrap_or(&Value::Null),
             t.scopes
         ));
     }

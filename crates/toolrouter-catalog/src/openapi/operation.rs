@@ -12,7 +12,7 @@ use super::resolve::{self, Direction, INPUT_LIMITS, OUTPUT_LIMITS, SchemaResolve
 use super::{FoundOperation, Warnings, server_url, swagger2, text};
 use crate::model::{
     ArrayStyle, BodyEncoding, HttpMapping, HttpMethod, ParamLocation, ParamMapping, ResponseShape,
-    ToolDef,
+    Schema, ToolDef,
 };
 use crate::validate;
 
@@ -326,8 +326,8 @@ pub(super) fn build<'d>(
         description: tool_description(op, method, doc_path, ctx.api_title),
         tags: tags(op, method),
         scopes: ctx.auth.tool_scopes(op.op),
-        input: input_schema,
-        output,
+        input: Schema::from(input_schema),
+        output: Schema::from(output),
         version: "1.0.0".to_owned(),
         deprecated: op.op.get("deprecated") == Some(&Value::Bool(true)),
         http: HttpMapping {

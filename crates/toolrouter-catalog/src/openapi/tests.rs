@@ -66,7 +66,7 @@ fn show_tool(t: &ToolDef) -> String {
             format!("\nscopes: {}", t.scopes.join(", "))
         },
         if t.deprecated { "\ndeprecated" } else { "" },
-        pretty(&t.input),
+        pretty(t.input.value()),
     )
 }
 
@@ -204,7 +204,7 @@ fn refs_are_inlined_and_descriptions_filled() {
           },
           "type": "object"
         }"#]]
-    .assert_eq(&pretty(&report.toolkit.tools[0].output));
+    .assert_eq(&pretty(report.toolkit.tools[0].output.value()));
     expect!["Demo API | A demo service. | https://api.demo.test/v1"].assert_eq(&format!(
         "{} | {} | {}",
         report.toolkit.name, report.toolkit.description, report.toolkit.base_url
@@ -676,7 +676,7 @@ fn deep_schemas_are_truncated_with_a_note() {
         json!({}),
     );
     let report = run(&d);
-    let mut node = &report.toolkit.tools[0].input["properties"]["root"];
+    let mut node = &report.toolkit.tools[0].input.value()["properties"]["root"];
     let mut levels = 0;
     while let Some(next) = node.get("properties").and_then(|p| p.get("next")) {
         node = next;

@@ -140,8 +140,8 @@ async fn a_tool_is_the_contract_object_built_from_its_definition() {
     assert_tool_shape(&t);
     assert_eq!(t["name"], json!(def.name));
     assert_eq!(t["description"], json!(def.description));
-    assert_eq!(t["input_parameters"], def.input);
-    assert_eq!(t["output_parameters"], def.output);
+    assert_eq!(t["input_parameters"], *def.input.value());
+    assert_eq!(t["output_parameters"], *def.output.value());
     assert_eq!(t["tags"], json!(def.tags));
     assert_eq!(t["scopes"], json!(def.scopes));
     assert_eq!(

@@ -134,6 +134,7 @@ conformance!(
     session_updates_are_compare_and_swap,
     concurrent_updates_have_one_winner_per_version,
     config_history_is_newest_first_and_paginated,
+    the_session_epoch_moves_with_every_change_anywhere,
     executions_round_trip_filter_and_page,
     an_execution_batch_is_stored_whole_or_not_at_all,
 );

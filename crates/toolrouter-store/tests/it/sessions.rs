@@ -300,3 +300,77 @@ pub(crate) async fn config_history_is_newest_first_and_paginated(h: &Harness) {
         .unwrap();
     assert!(garbage.items.is_empty() && garbage.next_cursor.is_none());
 }
+
+/// The epoch once it is known (PostgreSQL's listener connects in the background).
+async fn epoch_of(s: &dyn Store) -> u64 {
+    for _ in 0..500 {
+        if let Some(e) = s.session_epoch() {
+            return e;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no session epoch after 5 s");
+}
+
+/// Waits until the epoch is no longer `before` (another process's write arrives by file or
+/// notification).
+async fn moved_from(s: &dyn Store, before: u64) {
+    for _ in 0..500 {
+        if s.session_epoch().is_some_and(|e| e != before) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the session epoch did not move in 5 s");
+}
+
+/// What lets a process keep sessions in memory: the epoch moves after every update or
+/// deletion, at once in the writing store and soon in another store on the same database (a
+/// second process), and reads, creations and refused writes leave it alone.
+pub(crate) async fn the_session_epoch_moves_with_every_change_anywhere(h: &Harness) {
+    let s = &*h.store;
+    let other = toolrouter_store::connect(
+        &h.config,
+        &toolrouter_store::ConnectOptions {
+            migrate: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let p = new_project(s, "p").await;
+    let a = session(&p, "u1", 10);
+    s.session_create(&a).await.unwrap();
+    let (mine, theirs) = (epoch_of(s).await, epoch_of(&*other).await);
+
+    // Reads and refused writes change nothing.
+    s.session_get(&p, &a.id).await.unwrap();
+    let stale = s
+        .session_update(&p, &a.id, &a.config, 7, Timestamp(11))
+        .await
+        .unwrap();
+    assert_eq!(stale, SessionUpdate::Conflict { current_version: 1 });
+    assert!(
+        !s.session_delete(&p, &SessionId::generate(), Timestamp(11))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.session_epoch(), Some(mine));
+
+    // An update made through the other store: there at once, here soon.
+    let mut changed = a.config.clone();
+    changed.proxy_execute = Some(true);
+    let done = other
+        .session_update(&p, &a.id, &changed, 1, Timestamp(12))
+        .await
+        .unwrap();
+    assert!(matches!(done, SessionUpdate::Updated(_)), "{done:?}");
+    assert_ne!(other.session_epoch(), Some(theirs));
+    moved_from(s, mine).await;
+
+    // A deletion made here: here at once, there soon.
+    let (mine, theirs) = (epoch_of(s).await, epoch_of(&*other).await);
+    assert!(s.session_delete(&p, &a.id, Timestamp(13)).await.unwrap());
+    assert_ne!(s.session_epoch(), Some(mine));
+    moved_from(&*other, theirs).await;
+}
