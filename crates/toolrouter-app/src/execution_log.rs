@@ -3,17 +3,20 @@
 //! error, duration) and its arguments with secret values replaced by `"[redacted]"`.
 //!
 //! Writing must not slow executions down, so a call only pushes its entry onto an unbounded
-//! channel; one background task per `App` drains it and writes whatever has queued up as one
-//! batch (one statement), so a burst of calls — a 50-item multi-execute — costs one commit.
-//! A failed write is logged and dropped: the log is for debugging, never a reason to fail a
-//! call. Reads through this process first wait for everything queued before them
-//! ([`App::execution_log_flush`]), so a caller always sees its own executions.
+//! channel; one background task per `App` drains it and writes whatever has queued up within
+//! [`BATCH_WINDOW`] as one batch (one statement), so a burst of calls — a 50-item
+//! multi-execute — costs one commit, and a steady stream of calls at most ten a second (each
+//! write takes CPU from the calls running beside it: at 10 ms windows the log writes were what
+//! set the `/execute` p99, see BENCHMARKS.md). A failed write is logged and dropped: the log is
+//! for debugging, never a reason to fail a call. Reads through this process first ask for
+//! everything queued before them to be written at once ([`App::execution_log_flush`]), so a
+//! caller always sees its own executions; the server flushes before it exits.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use toolrouter_core::{ProjectId, Timestamp};
 pub use toolrouter_store::ExecutionFilter;
 use toolrouter_store::{ExecutionRecord, PageRequest as StorePage, Store};
@@ -36,8 +39,8 @@ pub const REDACTED: &str = "[redacted]";
 /// Most entries written in one statement.
 const MAX_BATCH: usize = 256;
 
-/// How long the writer lets entries gather after the first of a batch.
-const BATCH_WINDOW: Duration = Duration::from_millis(10);
+/// How long the writer lets entries gather after the first of a batch (a flush ends it early).
+const BATCH_WINDOW: Duration = Duration::from_millis(100);
 
 /// A new `log_…` id: UUIDv7, so ids sort by time.
 pub(crate) fn log_id() -> String {
@@ -174,6 +177,9 @@ enum Message {
 pub(crate) struct ExecutionLog {
     tx: mpsc::UnboundedSender<Message>,
     rx: Mutex<Option<mpsc::UnboundedReceiver<Message>>>,
+    /// Cuts the writer's gathering window short when a flush is asked for (entries never wake
+    /// it: it drains them when the window ends).
+    flush_now: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Message {
@@ -191,17 +197,18 @@ impl ExecutionLog {
         ExecutionLog {
             tx,
             rx: Mutex::new(Some(rx)),
+            flush_now: Arc::new(Notify::new()),
         }
     }
 
-    fn send(&self, store: &std::sync::Arc<dyn Store>, message: Message) {
+    fn send(&self, store: &Arc<dyn Store>, message: Message) {
         let start = self.rx.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(rx) = start {
             match tokio::runtime::Handle::try_current() {
                 // The writer holds the store, not the App: when the App goes, the channel
                 // closes and the writer ends after draining it.
                 Ok(rt) => {
-                    rt.spawn(writer(store.clone(), rx));
+                    rt.spawn(writer(store.clone(), rx, self.flush_now.clone()));
                 }
                 Err(_) => {
                     tracing::warn!("no async runtime: the execution log is not written");
@@ -209,11 +216,19 @@ impl ExecutionLog {
                 }
             }
         }
+        let flush = matches!(message, Message::Flush(_));
         let _ = self.tx.send(message);
+        if flush {
+            self.flush_now.notify_one();
+        }
     }
 }
 
-async fn writer(store: std::sync::Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Message>) {
+async fn writer(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    flush_now: Arc<Notify>,
+) {
     let mut batch: Vec<ExecutionRecord> = Vec::new();
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = rx.recv().await {
@@ -221,7 +236,10 @@ async fn writer(store: std::sync::Arc<dyn Store>, mut rx: mpsc::UnboundedReceive
             // Let the calls of a burst gather: one statement per window instead of one per call
             // keeps the database work (and its thread) off the next calls' path. A flush is
             // answered at once.
-            tokio::time::sleep(BATCH_WINDOW).await;
+            tokio::select! {
+                () = tokio::time::sleep(BATCH_WINDOW) => {}
+                () = flush_now.notified() => {}
+            }
         }
         let mut next = Some(first);
         while let Some(message) = next.take() {

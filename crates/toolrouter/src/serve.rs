@@ -61,6 +61,8 @@ pub(crate) async fn run(s: &Settings) -> anyhow::Result<()> {
         "toolrouter ready on {scheme}://{addr}"
     );
     toolrouter_http::serve(listener, router, tls, shutdown_signal(), s.shutdown_grace).await?;
+    // The last calls' log entries may still be gathering (up to 100 ms): write them first.
+    app.execution_log_flush().await;
     app.workbench_shutdown().await;
     tracing::info!("stopped");
     Ok(())
