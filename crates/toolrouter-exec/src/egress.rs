@@ -32,6 +32,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::guard::OutboundPolicy;
+use crate::idle::{Activity, Watched};
 
 /// What the egress proxy lets through, and how long it waits.
 #[derive(Debug, Clone)]
@@ -47,6 +48,9 @@ pub struct EgressConfig {
     pub connect_timeout: Duration,
     /// Time a client has to send its request head (default 30 s).
     pub head_timeout: Duration,
+    /// A tunnel or request in which no byte moved either way for this long is closed
+    /// (default 5 min).
+    pub idle_timeout: Duration,
     /// Largest request head accepted (default 16 KiB).
     pub max_head_bytes: usize,
     /// Connections served at once; further ones wait (default 512). Each holds two of the
@@ -65,6 +69,7 @@ impl Default for EgressConfig {
             peer_uids: None,
             connect_timeout: Duration::from_secs(10),
             head_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(300),
             max_head_bytes: 16 * 1024,
             max_connections: 512,
             max_connections_per_peer: 64,
@@ -244,8 +249,11 @@ async fn serve_connection(mut client: UnixStream, uid: Option<u32>, config: &Egr
         }
     };
     let result = match &request.target {
-        Target::Connect { .. } => tunnel(client, upstream, &rest).await,
-        Target::Forward { .. } => forward(client, upstream, &request.upstream_head(), &rest).await,
+        Target::Connect { .. } => tunnel(client, upstream, &rest, config.idle_timeout).await,
+        Target::Forward { .. } => {
+            let head = request.upstream_head();
+            forward(client, upstream, &head, &rest, config.idle_timeout).await
+        }
     };
     if let Err(e) = result {
         tracing::debug!(peer_uid = ?uid, host, port, error = %e, "egress proxy: connection ended with an error");
@@ -370,28 +378,45 @@ fn refusal(r: &crate::guard::Refused) -> String {
     )
 }
 
-/// `CONNECT`: confirm, pass on bytes the client already sent, then copy both ways.
-async fn tunnel(mut client: UnixStream, mut upstream: TcpStream, early: &[u8]) -> io::Result<()> {
+/// `CONNECT`: confirm, pass on bytes the client already sent, then copy both ways until either
+/// side closes or nothing moved for `idle`.
+async fn tunnel(
+    mut client: UnixStream,
+    mut upstream: TcpStream,
+    early: &[u8],
+    idle: Duration,
+) -> io::Result<()> {
     client
         .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
         .await?;
     upstream.write_all(early).await?;
-    tokio::io::copy_bidirectional(&mut client, &mut upstream).await?;
-    Ok(())
+    let activity = Activity::new();
+    let mut client = Watched::new(client, &activity);
+    let mut upstream = Watched::new(upstream, &activity);
+    activity
+        .until_idle(idle, async {
+            tokio::io::copy_bidirectional(&mut client, &mut upstream)
+                .await
+                .map(drop)
+        })
+        .await
 }
 
 /// A plain request: send the rewritten head and what followed it, then copy both ways until the
 /// response has been passed on (the upstream closes: `Connection: close`).
 async fn forward(
-    mut client: UnixStream,
+    client: UnixStream,
     mut upstream: TcpStream,
     head: &[u8],
     early: &[u8],
+    idle: Duration,
 ) -> io::Result<()> {
     upstream.write_all(head).await?;
     upstream.write_all(early).await?;
-    let (mut client_read, mut client_write) = client.split();
-    let (mut upstream_read, mut upstream_write) = upstream.split();
+    let activity = Activity::new();
+    let (mut client_read, mut client_write) = tokio::io::split(Watched::new(client, &activity));
+    let (mut upstream_read, mut upstream_write) =
+        tokio::io::split(Watched::new(upstream, &activity));
     let request_body = async {
         let _ = tokio::io::copy(&mut client_read, &mut upstream_write).await;
         let _ = upstream_write.shutdown().await;
@@ -403,10 +428,14 @@ async fn forward(
         let _ = client_write.shutdown().await;
         copied.map(drop)
     };
-    tokio::select! {
-        () = request_body => Ok(()),
-        r = response => r,
-    }
+    activity
+        .until_idle(idle, async {
+            tokio::select! {
+                () = request_body => Ok(()),
+                r = response => r,
+            }
+        })
+        .await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -902,6 +931,30 @@ mod tests {
             "{got}"
         );
         assert_eq!(f.seen.recv().await.as_deref(), Some("GET /t HTTP/1.1"));
+    }
+
+    #[tokio::test]
+    async fn a_tunnel_nobody_uses_is_closed() {
+        let f = fixture(|port| EgressConfig {
+            idle_timeout: Duration::from_millis(200),
+            ..allowing_loopback(port)
+        })
+        .await;
+        let port = f.origin_port;
+        let mut s = UnixStream::connect(&f.socket).await.expect("connect");
+        // The origin waits for a request that never comes; nothing moves either way.
+        s.write_all(format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\n\r\n").as_bytes())
+            .await
+            .expect("write");
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+            .await
+            .expect("the proxy closes the idle tunnel")
+            .expect("read");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "HTTP/1.1 200 Connection Established\r\n\r\n"
+        );
     }
 
     #[tokio::test]

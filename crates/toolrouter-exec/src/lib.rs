@@ -15,6 +15,7 @@ mod egress;
 mod encode;
 mod execute;
 mod guard;
+mod idle;
 mod outcome;
 mod plan;
 mod proxy;
