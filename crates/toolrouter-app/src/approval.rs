@@ -287,13 +287,9 @@ impl App {
                     let tools: Vec<&str> = asked.iter().map(|(t, _, _)| t.as_str()).collect();
                     format!("{slug} ({}); nothing in it ran", tools.join(", "))
                 };
-                let result = ToolResult {
-                    data: json!({}),
-                    error: Some(format!("The user did not approve running {what}.")),
-                    successful: false,
-                    log_id: format!("log_{}", uuid::Uuid::now_v7().simple()),
-                    account: None,
-                };
+                let result = crate::session_exec::failed(format!(
+                    "The user did not approve running {what}."
+                ));
                 let known = self.catalog().tool(&slug);
                 let schema = known.as_ref().map(|t| t.tool().input.value());
                 self.log_session_run(

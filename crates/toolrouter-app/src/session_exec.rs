@@ -139,12 +139,13 @@ pub fn account_choice(
     }
 }
 
-fn failed(message: String) -> ToolResult {
+/// A call that did not run (refused, invalid, unapproved): a failed result with its own log id.
+pub(crate) fn failed(message: String) -> ToolResult {
     ToolResult {
         data: serde_json::json!({}),
         error: Some(message),
         successful: false,
-        log_id: format!("log_{}", uuid::Uuid::now_v7().simple()),
+        log_id: crate::execution_log::log_id(),
         account: None,
     }
 }

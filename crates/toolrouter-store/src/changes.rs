@@ -109,55 +109,63 @@ impl EpochFile {
 /// The PostgreSQL signal: notifications counted by a background listener.
 #[derive(Debug)]
 pub(crate) struct PgFeed {
-    local: AtomicU64,
-    heard: AtomicU64,
-    live: AtomicBool,
+    counts: Arc<PgCounts>,
     /// Dropping the feed (the last clone of the store) stops the listener.
     _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// What the feed and its listener task share.
+#[derive(Debug, Default)]
+struct PgCounts {
+    /// This process's committed writes.
+    local: AtomicU64,
+    /// Notifications and (re)connections of the listener.
+    heard: AtomicU64,
+    /// Whether the listener is connected and listening.
+    live: AtomicBool,
 }
 
 impl PgFeed {
     /// Starts listening on a connection of its own (`pool` holds at most one).
     pub(crate) fn start(pool: PgPool) -> Arc<PgFeed> {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
-        let feed = Arc::new(PgFeed {
-            local: AtomicU64::new(0),
-            heard: AtomicU64::new(0),
-            live: AtomicBool::new(false),
-            _stop: stop_tx,
-        });
-        let weak = Arc::downgrade(&feed);
+        let counts = Arc::new(PgCounts::default());
+        let task_counts = counts.clone();
         tokio::spawn(async move {
             tokio::select! {
-                () = listen(pool, weak) => {}
+                () = listen(pool, &task_counts) => {}
                 _ = stop_rx => {}
             }
         });
-        feed
+        Arc::new(PgFeed {
+            counts,
+            _stop: stop_tx,
+        })
     }
 
     /// `None` while the listener is not connected: another replica's change could be missed.
     pub(crate) fn epoch(&self) -> Option<u64> {
-        if !self.live.load(Ordering::Acquire) {
+        let c = &self.counts;
+        if !c.live.load(Ordering::Acquire) {
             return None;
         }
         Some(
-            self.heard
+            c.heard
                 .load(Ordering::Acquire)
-                .wrapping_add(self.local.load(Ordering::Acquire)),
+                .wrapping_add(c.local.load(Ordering::Acquire)),
         )
     }
 
     /// After a committed session write (the notification also comes back; this makes the
     /// change visible here without waiting for it).
     pub(crate) fn changed(&self) {
-        self.local.fetch_add(1, Ordering::AcqRel);
+        self.counts.local.fetch_add(1, Ordering::AcqRel);
     }
 }
 
-/// Listens until the feed is dropped, reconnecting with a growing pause. Anything may have
-/// changed while not listening, so every (re)connection also moves the epoch.
-async fn listen(pool: PgPool, feed: std::sync::Weak<PgFeed>) {
+/// Listens until stopped (the feed dropped), reconnecting with a growing pause. Anything may
+/// have changed while not listening, so every (re)connection also moves the epoch.
+async fn listen(pool: PgPool, counts: &PgCounts) {
     let mut pause = Duration::from_millis(100);
     loop {
         match PgListener::connect_with(&pool).await {
@@ -174,26 +182,18 @@ async fn listen(pool: PgPool, feed: std::sync::Weak<PgFeed>) {
                     tracing::warn!(error = %e, "cannot listen for session changes");
                 } else {
                     pause = Duration::from_millis(100);
-                    let Some(f) = feed.upgrade() else { return };
-                    f.heard.fetch_add(1, Ordering::AcqRel);
-                    f.live.store(true, Ordering::Release);
-                    drop(f);
-                    loop {
-                        let next = listener.try_recv().await;
-                        let Some(f) = feed.upgrade() else { return };
-                        f.heard.fetch_add(1, Ordering::AcqRel);
-                        if !matches!(next, Ok(Some(_))) {
-                            f.live.store(false, Ordering::Release);
-                            tracing::warn!("lost the session change listener; reconnecting");
-                            break;
-                        }
+                    counts.heard.fetch_add(1, Ordering::AcqRel);
+                    counts.live.store(true, Ordering::Release);
+                    // Every notification moves the epoch; so does losing the connection.
+                    while let Ok(Some(_)) = listener.try_recv().await {
+                        counts.heard.fetch_add(1, Ordering::AcqRel);
                     }
+                    counts.live.store(false, Ordering::Release);
+                    counts.heard.fetch_add(1, Ordering::AcqRel);
+                    tracing::warn!("lost the session change listener; reconnecting");
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot connect the session change listener"),
-        }
-        if feed.strong_count() == 0 {
-            return;
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(5));
